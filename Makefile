@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vision: top-level build. The kernel module itself is described by Kbuild;
+# this file builds it for each Debian kernel, builds libvision, the tools
+# and the tests, and runs them (host tests and in-VM kselftests).
+#
+#   make            module for every installed test kernel, lib, tools
+#   make check      everything, tests on the host and in QEMU on both kernels
+#   make run        boot the test VM, load the driver, print the device
+#   make lint       checkpatch --strict, kernel-doc, clang-format
+#   make modules KVER=6.12.117+deb12-amd64    one kernel only
+#   make modules KDIR=/path/to/board/kernel   any configured kernel tree
+
+O := build
+SHELL := /bin/bash
+
+# The Debian kernels we build for and boot; resolved from the meta packages
+# so a kernel ABI bump in Debian needs no edit here.
+KVERS ?= $(shell scripts/kvers.sh 2>/dev/null)
+KVER ?=
+# Kernel the main job boots: the newest.
+RUN_KVER ?= $(lastword $(KVERS))
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wvla -Werror
+CFLAGS ?= -O2 -g
+# Deferred (=): pkg-config may only exist once the deps target has run.
+VIS_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
+	-Ilibvision/include -Ilibvision -Iuapi/drm \
+	$(shell $(PKG_CONFIG) --cflags libdrm 2>/dev/null)
+DRM_LIBS = $(shell $(PKG_CONFIG) --libs libdrm 2>/dev/null)
+# The kselftest harness's macros trip these two by design.
+TEST_CFLAGS = -isystem $(KSELFTEST) -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-prototypes
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+KSRC := $(O)/ksrc
+KSELFTEST := $(KSRC)/tools/testing/selftests
+
+LIB_SRCS := $(wildcard libvision/*.c)
+LIB_SONAME := libvision.so.0
+LIB_SO := $(O)/lib/libvision.so.0.1.0
+LIB_A_SAN := $(O)/san/libvision.a
+
+SELFTESTS := vision_accel_test vision_module_test
+SELFTEST_BINS := $(SELFTESTS:%=$(O)/selftests/%)
+HOST_TESTS := libvision_test
+HOST_TEST_BINS := $(HOST_TESTS:%=$(O)/host/%) $(HOST_TESTS:%=$(O)/host/%-san)
+
+.PHONY: all deps modules lib tools selftests host-tests check run lint format \
+	install clean FORCE
+
+all: deps modules lib tools
+
+deps:
+	@scripts/install-deps.sh
+
+$(KSRC)/.stamp: scripts/kernel-files.sh | deps
+	scripts/kernel-files.sh $(KSRC)
+
+# ---- kernel module ------------------------------------------------------
+
+ifneq ($(KDIR),)
+modules: deps
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+else
+modules: deps
+	@for k in $(or $(KVER),$(KVERS)); do \
+		scripts/kbuild.sh $$k $(O)/kmod/$$k || exit 1; \
+	done
+endif
+
+# ---- libvision ------------------------------------------------------------
+
+$(O)/obj/%.o: libvision/%.c libvision/*.h libvision/include/vision/*.h uapi/drm/*.h
+	@mkdir -p $(@D)
+	$(CC) $(VIS_CFLAGS) -c -o $@ $<
+
+$(O)/san/%.o: libvision/%.c libvision/*.h libvision/include/vision/*.h uapi/drm/*.h
+	@mkdir -p $(@D)
+	$(CC) $(VIS_CFLAGS) $(SAN) -c -o $@ $<
+
+$(LIB_SO): $(LIB_SRCS:libvision/%.c=$(O)/obj/%.o) libvision/libvision.map
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=libvision/libvision.map -Wl,--no-undefined \
+		-o $@ $(filter %.o,$^) $(DRM_LIBS)
+	ln -sf $(notdir $@) $(O)/lib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(O)/lib/libvision.so
+
+$(LIB_A_SAN): $(LIB_SRCS:libvision/%.c=$(O)/san/%.o)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/lib/libvision.pc: libvision/libvision.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' $< > $@
+
+lib: deps $(LIB_SO) $(O)/lib/libvision.pc
+
+# ---- tools ----------------------------------------------------------------
+
+$(O)/bin/vision-run: tools/vision-run.c $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(VIS_CFLAGS) -o $@ $< -L$(O)/lib -lvision -Wl,-rpath,'$$ORIGIN/../lib'
+
+tools: deps $(O)/bin/vision-run
+
+# ---- tests ----------------------------------------------------------------
+
+# Static: the test VM's initramfs then needs no libraries for them.
+$(O)/selftests/%: tests/selftests/%.c tests/selftests/vision_util.c \
+		tests/selftests/vision_util.h uapi/drm/*.h $(KSRC)/.stamp
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(TEST_CFLAGS) -static \
+		-Iuapi/drm $(shell $(PKG_CONFIG) --cflags libdrm) \
+		-o $@ $< tests/selftests/vision_util.c
+
+selftests: deps $(SELFTEST_BINS)
+
+$(O)/host/%: tests/host/%.c $(LIB_SO) $(KSRC)/.stamp
+	@mkdir -p $(@D)
+	$(CC) $(VIS_CFLAGS) $(TEST_CFLAGS) -o $@ $< \
+		-L$(O)/lib -lvision -Wl,-rpath,'$$ORIGIN/../lib'
+
+$(O)/host/%-san: tests/host/%.c $(LIB_A_SAN) $(KSRC)/.stamp
+	@mkdir -p $(@D)
+	$(CC) $(VIS_CFLAGS) $(SAN) $(TEST_CFLAGS) \
+		-o $@ $< $(LIB_A_SAN) $(DRM_LIBS)
+
+host-tests: deps $(HOST_TEST_BINS)
+
+# The one test command: host tests, then the kselftests in QEMU on every
+# kernel; prints "N passed, N failed, N skipped" and fails on any failure.
+check: all selftests host-tests
+	scripts/check.sh --kvers "$(KVERS)" $(HOST_TEST_BINS:%=--host %) \
+		$(SELFTEST_BINS:%=--selftest %) \
+		$(HOST_TESTS:%=--guest-test $(O)/host/%)
+
+# The main job: boot the newest test kernel, load the driver, show it.
+run: all
+	tests/vm/run-vm.sh --kver $(RUN_KVER) --mode run \
+		--ko $(O)/kmod/$(RUN_KVER)/vision_accel.ko --bin $(O)/bin/vision-run
+
+# ---- static checks -------------------------------------------------------
+
+KERNEL_C := $(wildcard driver/*.[ch] uapi/drm/*.h)
+ALL_C := $(KERNEL_C) $(wildcard libvision/*.[ch] libvision/include/vision/*.h \
+	tools/*.c tests/selftests/*.[ch] tests/host/*.c)
+
+lint: $(KSRC)/.stamp
+	scripts/lint.sh $(KSRC) "$(KERNEL_C)" "$(wildcard uapi/drm/*.h)" "$(ALL_C)"
+
+format: $(KSRC)/.stamp
+	clang-format --style=file:$(KSRC)/.clang-format -i $(ALL_C)
+
+# ---- install --------------------------------------------------------------
+
+install: lib tools
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/include/vision
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(PREFIX)/lib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/libvision.so
+	install -m 0644 $(O)/lib/libvision.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0644 libvision/include/vision/vision.h \
+		$(DESTDIR)$(PREFIX)/include/vision/
+	install -m 0755 $(O)/bin/vision-run $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(O)
+	rm -f *.o *.ko *.mod *.mod.c .*.cmd Module.symvers modules.order \
+		driver/*.o driver/.*.cmd
