@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Judge one test-VM console log: count kselftest results per test binary,
+# and fail on a missing verdict (crash, timeout) or on any kernel error
+# report in the guest's log.
+#
+# Usage: verdict.sh --log FILE --qemu-rc N --kver KVER --mode MODE
+#                   --elapsed SECONDS [--summary FILE]
+# The summary file receives "PASSED FAILED SKIPPED".
+set -uo pipefail
+
+log= qemu_rc=0 kver=? mode=check elapsed=0 summary=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--log) log=$2 ;;
+	--qemu-rc) qemu_rc=$2 ;;
+	--kver) kver=$2 ;;
+	--mode) mode=$2 ;;
+	--elapsed) elapsed=$2 ;;
+	--summary) summary=$2 ;;
+	*) echo "verdict: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift 2
+done
+
+# Kernel messages carry a "[ seconds]" stamp (printk.time=1), which keeps
+# test output that merely mentions these words from matching.
+KERNEL_ERRORS='^\[ *[0-9]+\.[0-9]+\] .*(Oops|BUG:|WARNING:|kernel BUG|general protection|Kernel panic|lockdep|possible (circular|recursive) locking|inconsistent lock state|KASAN|UBSAN|refcount_t:|list_(add|del) corruption|INFO: task .* blocked|unreferenced object|Call Trace:)'
+
+# The serial console ends lines with CR LF.
+clean=$(mktemp)
+trap 'rm -f "$clean"' EXIT
+tr -d '\r' < "$log" > "$clean"
+log=$clean
+
+passed=0 failed=0 skipped=0
+problems=()
+
+# Per test binary: harness totals, or the exit status when there are none.
+while read -r name; do
+	block=$(sed -n "/^VISION-TEST-BEGIN $name\$/,/^VISION-TEST-END $name /p" "$log")
+	end=$(grep -E "^VISION-TEST-END $name rc=" <<<"$block" | tail -n1)
+	rc=${end##*rc=}
+	totals=$(grep -E '^# Totals: pass:' <<<"$block" | tail -n1)
+	if [ -z "$end" ]; then
+		failed=$((failed + 1))
+		problems+=("$name did not finish")
+		continue
+	fi
+	if [ -n "$totals" ]; then
+		re='pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+)'
+		[[ $totals =~ $re ]]
+		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+		s=${BASH_REMATCH[5]} e=${BASH_REMATCH[6]}
+		# xfail counts as a pass, xpass as a failure (kselftest.h).
+		p=$((p + BASH_REMATCH[3])) f=$((f + BASH_REMATCH[4]))
+		passed=$((passed + p)); failed=$((failed + f + e)); skipped=$((skipped + s))
+		if [ "$rc" != 0 ] && [ "$rc" != 4 ] && [ $((f + e)) -eq 0 ]; then
+			failed=$((failed + 1))
+			problems+=("$name exited $rc")
+		fi
+		[ $((f + e)) -gt 0 ] && problems+=("$name: $f failed, $e errors")
+	elif [ "$rc" = 4 ]; then
+		skipped=$((skipped + 1))
+	elif [ "$rc" = 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		problems+=("$name exited $rc")
+	fi
+done < <(sed -n 's/^VISION-TEST-BEGIN \([^ ]*\).*/\1/p' "$log")
+
+if [ "$mode" = check ] && [ $((passed + failed + skipped)) -eq 0 ]; then
+	failed=$((failed + 1))
+	problems+=("no test ran")
+fi
+
+result=$(< "$log" sed -n 's/^VISION-VM-RESULT rc=\([0-9]*\).*/\1/p' | tail -n1)
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	failed=$((failed + 1))
+	problems+=("guest timed out")
+elif [ -z "$result" ]; then
+	failed=$((failed + 1))
+	problems+=("guest gave no verdict (qemu exit $qemu_rc)")
+elif [ "$result" != 0 ]; then
+	failed=$((failed + 1))
+	problems+=("guest reported rc=$result")
+fi
+
+kerr=$(< "$log" grep -E "$KERNEL_ERRORS" | sort -u)
+if [ -n "$kerr" ]; then
+	failed=$((failed + 1))
+	problems+=("kernel reported errors:")
+	while read -r l; do problems+=("  $l"); done <<<"$kerr"
+fi
+
+booted=$(< "$log" sed -n 's/^VISION-VM-BOOTED uptime=\([0-9.]*\).*/\1/p' | head -n1)
+printf 'vm %s: %d passed, %d failed, %d skipped (kernel up in %ss, %.1fs in all)\n' \
+	"$kver" "$passed" "$failed" "$skipped" "${booted:-?}" "$elapsed"
+for p in "${problems[@]}"; do
+	echo "vm $kver: FAIL: $p"
+done
+[ -n "$summary" ] && echo "$passed $failed $skipped" > "$summary"
+[ "$failed" -eq 0 ]
