@@ -25,32 +25,18 @@ while [ $# -gt 0 ]; do
 done
 
 passed=0 failed=0 skipped=0
-failures=()
+problems=()
 logdir=$top/build/check
 mkdir -p "$logdir"
 
-# count NAME LOG RC: add a kselftest binary's totals (or its exit status).
+. "$top/scripts/ksft-count.sh"
+
+# count NAME LOG RC: tally a test binary's log; name the log on failure.
 count() {
-	local name=$1 log=$2 rc=$3 totals re
-	totals=$(grep -E '^# Totals: pass:' "$log" | tail -n1)
-	re='pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+)'
-	if [[ $totals =~ $re ]]; then
-		local p=$((BASH_REMATCH[1] + BASH_REMATCH[3]))
-		local f=$((BASH_REMATCH[2] + BASH_REMATCH[4] + BASH_REMATCH[6]))
-		passed=$((passed + p)) failed=$((failed + f))
-		skipped=$((skipped + BASH_REMATCH[5]))
-		if [ "$f" -gt 0 ] || { [ "$rc" != 0 ] && [ "$rc" != 4 ]; }; then
-			[ "$f" -eq 0 ] && failed=$((failed + 1))
-			failures+=("$name (exit $rc, see $log)")
-		fi
-	elif [ "$rc" = 4 ]; then
-		skipped=$((skipped + 1))
-	elif [ "$rc" = 0 ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		failures+=("$name (exit $rc, see $log)")
-	fi
+	local before=${#problems[@]}
+	ksft_count "$1" "$3" < "$2"
+	[ ${#problems[@]} -gt "$before" ] && problems+=("  (see $2)")
+	return 0
 }
 
 step() {
@@ -104,13 +90,13 @@ for kver in $kvers; do
 	fi
 	if [ "$rc" != 0 ]; then
 		[ -f "$summary" ] && [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
-		failures+=("vm $kver (see $logdir/vm-$kver.log)")
+		problems+=("vm $kver (see $logdir/vm-$kver.log)")
 	fi
 done
 
 echo
-for f in "${failures[@]}"; do
-	echo "FAILED: $f"
+for p in "${problems[@]}"; do
+	echo "FAILED: $p"
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -10,6 +10,8 @@
 # The summary file receives "PASSED FAILED SKIPPED".
 set -uo pipefail
 
+. "$(dirname "$0")/../../scripts/ksft-count.sh"
+
 log= qemu_rc=0 kver=? mode=check elapsed=0 summary=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -42,33 +44,12 @@ while read -r name; do
 	block=$(sed -n "/^VISION-TEST-BEGIN $name\$/,/^VISION-TEST-END $name /p" "$log")
 	end=$(grep -E "^VISION-TEST-END $name rc=" <<<"$block" | tail -n1)
 	rc=${end##*rc=}
-	totals=$(grep -E '^# Totals: pass:' <<<"$block" | tail -n1)
 	if [ -z "$end" ]; then
 		failed=$((failed + 1))
 		problems+=("$name did not finish")
 		continue
 	fi
-	if [ -n "$totals" ]; then
-		re='pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+)'
-		[[ $totals =~ $re ]]
-		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
-		s=${BASH_REMATCH[5]} e=${BASH_REMATCH[6]}
-		# xfail counts as a pass, xpass as a failure (kselftest.h).
-		p=$((p + BASH_REMATCH[3])) f=$((f + BASH_REMATCH[4]))
-		passed=$((passed + p)); failed=$((failed + f + e)); skipped=$((skipped + s))
-		if [ "$rc" != 0 ] && [ "$rc" != 4 ] && [ $((f + e)) -eq 0 ]; then
-			failed=$((failed + 1))
-			problems+=("$name exited $rc")
-		fi
-		[ $((f + e)) -gt 0 ] && problems+=("$name: $f failed, $e errors")
-	elif [ "$rc" = 4 ]; then
-		skipped=$((skipped + 1))
-	elif [ "$rc" = 0 ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		problems+=("$name exited $rc")
-	fi
+	ksft_count "$name" "$rc" <<<"$block"
 done < <(sed -n 's/^VISION-TEST-BEGIN \([^ ]*\).*/\1/p' "$log")
 
 if [ "$mode" = check ] && [ $((passed + failed + skipped)) -eq 0 ]; then
