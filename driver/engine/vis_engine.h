@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Copyright (C) 2026 The vision authors
+ */
+#ifndef __VIS_ENGINE_H__
+#define __VIS_ENGINE_H__
+
+/**
+ * DOC: engine interface
+ *
+ * The int8 engine executes validated models. It never allocates: the
+ * caller provides the model blob, the arena (activation memory) and the
+ * per-worker scratch memory. Work is cut into *units* (for most operators
+ * one output row) so a caller can spread an operator over threads
+ * (libvision) or run it in short chunks with cancellation checks and SIMD
+ * sections in between (the kernel).
+ *
+ * Flow: vis_model_validate() once per model; then per inference the input
+ * stage (vis_input_run()) or a copy fills the input tensor, and
+ * vis_engine_run() or vis_engine_op_run() over every operator computes
+ * the outputs in the arena.
+ */
+
+#include "vis_engine_compat.h"
+
+/* Section index used in errors about the header itself. */
+#define VIS_ERR_SECTION_HEADER 0xff
+/* Entry index used in errors that are not about one entry. */
+#define VIS_ERR_NO_INDEX 0xffffffffu
+
+/**
+ * struct vis_engine_error - where and why a model was rejected
+ * @err: negative errno (-EINVAL for malformed, -E2BIG for limits,
+ *	-EOPNOTSUPP for unsupported versions or operators)
+ * @section: &enum vision_model_section_type, or %VIS_ERR_SECTION_HEADER
+ * @index: entry index within the section, or %VIS_ERR_NO_INDEX
+ * @field: name of the offending member, NUL-terminated
+ * @msg: human-readable reason, NUL-terminated
+ */
+struct vis_engine_error {
+	int err;
+	u32 section;
+	u32 index;
+	char field[32];
+	char msg[96];
+};
+
+/**
+ * struct vis_model - a validated model: a view into its blob
+ * @blob: the model bytes; must stay valid and unchanged while in use
+ * @size: size of @blob
+ * @hdr: the header
+ * @tensors: tensor table
+ * @num_tensors: entries in @tensors
+ * @ops: operator table
+ * @num_ops: entries in @ops
+ * @consts: constant-data section
+ * @const_size: size of @consts
+ * @input: input stage
+ * @outputs: output table
+ * @num_outputs: entries in @outputs
+ * @names: names section
+ * @names_size: size of @names
+ * @arena_size: activation memory needed, bytes
+ * @scratch_size: per-worker scratch memory vis_engine_op_run() needs
+ * @macs: multiply-accumulates of one inference (for reports)
+ */
+struct vis_model {
+	const u8 *blob;
+	u64 size;
+	const struct vision_model_header *hdr;
+	const struct vision_model_tensor *tensors;
+	u32 num_tensors;
+	const struct vision_model_op *ops;
+	u32 num_ops;
+	const u8 *consts;
+	u64 const_size;
+	const struct vision_model_input_stage *input;
+	const struct vision_model_output *outputs;
+	u32 num_outputs;
+	const char *names;
+	u64 names_size;
+	u64 arena_size;
+	u64 scratch_size;
+	u64 macs;
+};
+
+/**
+ * vis_model_validate() - check every byte of a model before it is used
+ * @m: receives the validated view
+ * @blob: the model
+ * @size: its size in bytes
+ * @err: receives the reason on failure; may be NULL
+ *
+ * A model that passes cannot make the engine read or write outside the
+ * blob, the arena or the scratch memory of the sizes @m reports.
+ *
+ * Return: 0, or a negative errno (also in @err->err).
+ */
+int vis_model_validate(struct vis_model *m, const void *blob, u64 size,
+		       struct vis_engine_error *err);
+
+/**
+ * vis_model_name() - a name from the names section
+ * @m: validated model
+ * @off: offset in the names section, or VISION_MODEL_NO_NAME
+ *
+ * Return: the NUL-terminated name, or "" for VISION_MODEL_NO_NAME.
+ */
+const char *vis_model_name(const struct vis_model *m, u32 off);
+
+/**
+ * vis_crc32() - CRC-32 (IEEE, reflected, zlib-compatible)
+ * @crc: previous value, 0 to start
+ * @buf: data
+ * @len: its length
+ *
+ * Return: the updated CRC.
+ */
+u32 vis_crc32(u32 crc, const void *buf, u64 len);
+
+/**
+ * struct vis_kernels - hot loops, chosen at run time by CPU features
+ * @name: "portable", "avx2", "avx512bw", "neon-dotprod", ...
+ * @needs_fpu: the loops use vector registers: in the kernel, call them
+ *	only between kernel_fpu_begin() and kernel_fpu_end()
+ * @gemm_s8: for @np patches (1..4) of @k int8 values each (@k a multiple of
+ *	4; patch p at @a + p * @k) and @n weight rows (row r at @b + r * @k),
+ *	acc[p * @n + r] = sum over i of a[p][i] * b[r][i], exactly, in int32
+ * @dot_block4: BLOCK4-sparse row times @np patches: for the @nblk blocks
+ *	with columns @col and values @val (4 each), acc[p] = sum over blocks j
+ *	and i < 4 of a[p][col[j] * 4 + i] * val[j * 4 + i]; patch stride @k
+ */
+struct vis_kernels {
+	const char *name;
+	bool needs_fpu;
+	void (*gemm_s8)(const s8 *a, u32 np, const s8 *b, u32 n, u32 k,
+			s32 *acc);
+	void (*dot_block4)(const s8 *a, u32 np, u32 k, const u32 *col,
+			   const s8 *val, u32 nblk, s32 *acc);
+};
+
+/* The portable reference every SIMD table must match bit for bit. */
+extern const struct vis_kernels vis_kernels_portable;
+
+/**
+ * vis_kernels_best() - the fastest kernel table this CPU supports
+ *
+ * Return: a static table; the portable one when no SIMD path applies.
+ */
+const struct vis_kernels *vis_kernels_best(void);
+
+/**
+ * vis_kernels_by_name() - a kernel table by name, for tests and benchmarks
+ * @name: as in &struct vis_kernels.name
+ *
+ * Return: the table, or NULL when unknown or not supported by this CPU.
+ */
+const struct vis_kernels *vis_kernels_by_name(const char *name);
+
+/**
+ * struct vis_exec - one inference's execution context
+ * @model: the validated model
+ * @arena: model->arena_size bytes of activation memory, 64-byte aligned
+ * @scratch: model->scratch_size bytes for the worker running the ops
+ * @k: kernel table (vis_kernels_best() unless testing)
+ * @should_stop: called between chunks of work; true cancels the run. May
+ *	be NULL
+ * @op_done: called after each operator with its index (profiling). May be
+ *	NULL
+ * @priv: passed to the callbacks
+ */
+struct vis_exec {
+	const struct vis_model *model;
+	u8 *arena;
+	u8 *scratch;
+	const struct vis_kernels *k;
+	bool (*should_stop)(void *priv);
+	void (*op_done)(void *priv, u32 op);
+	void *priv;
+};
+
+/* Upper bound on the work between two should_stop() checks, in MACs. */
+#define VIS_ENGINE_CHUNK_MACS 4194304u
+
+/**
+ * vis_engine_op_units() - independent work units of an operator
+ * @m: validated model
+ * @op: operator index
+ *
+ * Return: the number of units; units may run in any order or in parallel
+ * (each with its own scratch memory).
+ */
+u32 vis_engine_op_units(const struct vis_model *m, u32 op);
+
+/**
+ * vis_engine_op_unit_macs() - cost of one unit, for chunking
+ * @m: validated model
+ * @op: operator index
+ *
+ * Return: approximate multiply-accumulates (or element operations) per
+ * unit, at least 1.
+ */
+u64 vis_engine_op_unit_macs(const struct vis_model *m, u32 op);
+
+/**
+ * vis_engine_op_run() - run units [@begin, @end) of operator @op
+ * @x: execution context
+ * @op: operator index
+ * @begin: first unit
+ * @end: one past the last unit, at most vis_engine_op_units()
+ */
+void vis_engine_op_run(const struct vis_exec *x, u32 op, u32 begin, u32 end);
+
+/**
+ * vis_engine_run() - run every operator in order, on the calling thread
+ * @x: execution context
+ *
+ * Checks @x->should_stop at least every %VIS_ENGINE_CHUNK_MACS.
+ *
+ * Return: 0, or -ECANCELED when stopped.
+ */
+int vis_engine_run(const struct vis_exec *x);
+
+/**
+ * struct vis_frame - a camera frame in memory
+ * @fourcc: V4L2 pixel format (V4L2_PIX_FMT_* value)
+ * @width: frame width in pixels
+ * @height: frame height in pixels
+ * @planes: plane base addresses (NV12/NV21: [0] luma, [1] chroma)
+ * @strides: bytes per line of each plane
+ * @plane_sizes: bytes available from each plane base
+ * @crop_x: left of the region to use
+ * @crop_y: top of the region
+ * @crop_w: width of the region, >= 1
+ * @crop_h: height of the region, >= 1
+ */
+struct vis_frame {
+	u32 fourcc;
+	u32 width;
+	u32 height;
+	const u8 *planes[2];
+	u32 strides[2];
+	u64 plane_sizes[2];
+	u32 crop_x;
+	u32 crop_y;
+	u32 crop_w;
+	u32 crop_h;
+};
+
+/**
+ * vis_input_check() - check a frame against a model's input stage
+ * @m: validated model
+ * @f: the frame
+ *
+ * Checks the format is supported, the crop lies inside the frame, and
+ * every byte the input stage will read lies within the planes.
+ *
+ * Return: 0, -EOPNOTSUPP for an unsupported format, -EINVAL otherwise.
+ */
+int vis_input_check(const struct vis_model *m, const struct vis_frame *f);
+
+/**
+ * vis_input_rows() - independent work units of the input stage
+ * @m: validated model
+ *
+ * Return: the input tensor's height.
+ */
+u32 vis_input_rows(const struct vis_model *m);
+
+/**
+ * vis_input_run() - convert rows [@begin, @end) of the input tensor
+ * @x: execution context (arena receives the input tensor)
+ * @f: a frame that passed vis_input_check()
+ * @begin: first output row
+ * @end: one past the last output row
+ */
+void vis_input_run(const struct vis_exec *x, const struct vis_frame *f,
+		   u32 begin, u32 end);
+
+#endif /* __VIS_ENGINE_H__ */

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Copyright (C) 2026 The vision authors
+ */
+
+/**
+ * DOC: FULLY_CONNECTED
+ *
+ * TFLite int8 per-channel fully connected layer: the input [N, ...] is
+ * read as N rows of K = H * W * C values; for output channel co,
+ * acc = bias[co] + sum over k of (in[n][k] - in_zp) * w[co][k], then
+ * out[n][co] = clamp(MBQM(acc, requant[co]) + out_zp).
+ *
+ * A work unit is a block of %VIS_FC_ROWS output channels for every batch
+ * row, so that even a single-row (N = 1) layer, the usual case, spreads
+ * over workers. Each weight row is read once per four batch rows by the
+ * kernel table's gemm_s8() (dense) or dot_block4() (BLOCK4). The raw
+ * products include in_zp * w; the bias is folded with -in_zp * sum(w),
+ * the sums coming from the same kernel call as the product of a ones row
+ * appended to the batch rows when there is room (N < 4), so a layer that
+ * is bound by weight bandwidth reads its weights once.
+ *
+ * The input rows are used in place when K is a multiple of 4; otherwise
+ * they, and dense weights, are copied into scratch with K padded to Kpad.
+ */
+
+#include "vis_ops.h"
+#include "vis_quant.h"
+
+/* Output channels per unit, and per kernel call. */
+#define VIS_FC_ROWS 64
+/* Batch rows per kernel call: the kernels take one to four. */
+#define VIS_FC_PIX 4
+/* Scratch for dense weights re-laid out with K padded to Kpad. */
+#define VIS_FC_WBUF 65536
+#define VIS_FC_SALIGN 64
+/* See vis_fc_check_acc(). */
+#define VIS_FC_MAX_K ((u32)(S32_MAX / (255 * 127)))
+
+struct vis_fc_geom {
+	u32 n, k, kpad, cout;
+	bool block4;
+};
+
+static void vis_fc_geom(const struct vis_model *m,
+			const struct vision_model_op *op, struct vis_fc_geom *g)
+{
+	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
+	const struct vision_model_tensor *w = vis_tensor(m, op->inputs[1]);
+
+	g->n = in->shape[0];
+	g->k = w->shape[3];
+	g->kpad = ALIGN(g->k, 4);
+	g->cout = w->shape[0];
+	g->block4 = w->encoding == VISION_MODEL_ENC_BLOCK4;
+}
+
+/* Weight rows per kernel call. */
+static u32 vis_fc_wrows(const struct vis_fc_geom *g)
+{
+	if (g->block4 || g->k == g->kpad)
+		return VIS_FC_ROWS;
+	return clamp_t(u32, VIS_FC_WBUF / g->kpad, 1, VIS_FC_ROWS);
+}
+
+struct vis_fc_scratch {
+	u64 bias; /* s32[ROWS] folded bias */
+	u64 acc; /* s32[PIX * ROWS] */
+	u64 patch; /* s8[PIX * kpad]: padded input rows and the ones row */
+	u64 wbuf; /* s8[wrows * kpad] re-laid-out weights */
+	u64 size;
+};
+
+static void vis_fc_scratch_layout(const struct vis_fc_geom *g,
+				  struct vis_fc_scratch *s)
+{
+	u64 off = 0;
+
+	s->bias = off;
+	off += VIS_FC_ROWS * 4;
+	s->acc = off;
+	off += VIS_FC_PIX * VIS_FC_ROWS * 4;
+	s->patch = off;
+	off += ALIGN((u64)VIS_FC_PIX * g->kpad, VIS_FC_SALIGN);
+	s->wbuf = off;
+	if (!g->block4 && g->k != g->kpad)
+		off += ALIGN((u64)vis_fc_wrows(g) * g->kpad, VIS_FC_SALIGN);
+	s->size = off;
+}
+
+/* The lanes of a row's last block past K are padding: zero. */
+static bool vis_fc_pad_zero(const s8 *val, u32 blk, u32 k)
+{
+	u32 i;
+
+	for (i = k % 4; k % 4 && i < 4; i++)
+		if (val[(size_t)blk * 4 + i])
+			return false;
+	return true;
+}
+
+static int vis_fc_check_block4(const struct vis_model *m, u32 index,
+			       const struct vision_model_tensor *w, u32 rows,
+			       u32 k, struct vis_engine_error *err)
+{
+	const u32 *row_ptr = (const u32 *)(m->consts + w->offset);
+	u32 bpr = DIV_ROUND_UP(k, 4);
+	u64 head, nblocks;
+	const u32 *col;
+	const s8 *val;
+	u32 r, j;
+
+	/* row_ptr[rows + 1], then col[nb] and values[4 * nb]. */
+	head = ((u64)rows + 1) * 4;
+	if (w->size < head || (w->size - head) % 8)
+		return vis_op_err(err, index, "inputs[1]",
+				  "BLOCK4 size does not match its layout");
+	nblocks = (w->size - head) / 8;
+	if (row_ptr[0] != 0 || row_ptr[rows] != nblocks)
+		return vis_op_err(err, index, "inputs[1]",
+				  "BLOCK4 row_ptr does not span the blocks");
+	col = row_ptr + rows + 1;
+	val = (const s8 *)(col + nblocks);
+	for (r = 0; r < rows; r++) {
+		u32 b = row_ptr[r], e = row_ptr[r + 1];
+
+		if (e < b || e - b > bpr)
+			return vis_op_err(err, index, "inputs[1]",
+					  "BLOCK4 row_ptr not monotone");
+		for (j = b; j < e; j++) {
+			if (col[j] >= bpr || (j > b && col[j] <= col[j - 1]))
+				return vis_op_err(err, index, "inputs[1]",
+						  "BLOCK4 col out of order");
+			if (col[j] == bpr - 1 && !vis_fc_pad_zero(val, j, k))
+				return vis_op_err(err, index, "inputs[1]",
+						  "BLOCK4 padding not zero");
+		}
+	}
+	return 0;
+}
+
+/* Sum of |w| over one weight row (dense or BLOCK4). */
+static u64 vis_fc_row_abs(const struct vis_model *m,
+			  const struct vision_model_tensor *w, u32 rows, u32 k,
+			  u32 row)
+{
+	const u8 *base = m->consts + w->offset;
+	u64 sum = 0;
+	u32 i;
+
+	if (w->encoding == VISION_MODEL_ENC_BLOCK4) {
+		const u32 *row_ptr = (const u32 *)base;
+		const s8 *val =
+			(const s8 *)(row_ptr + rows + 1 + row_ptr[rows]);
+
+		for (i = row_ptr[row] * 4; i < row_ptr[row + 1] * 4; i++)
+			sum += val[i] < 0 ? -val[i] : val[i];
+	} else {
+		const s8 *v = (const s8 *)base + (size_t)row * k;
+
+		for (i = 0; i < k; i++)
+			sum += v[i] < 0 ? -v[i] : v[i];
+	}
+	return sum;
+}
+
+/*
+ * Every partial sum is bounded by |bias| + 255 * sum|w| (raw products
+ * |in * w| <= 128 * |w|, the fold |in_zp * w| <= 128 * |w|); with
+ * |w| <= 127 that is K * 255 * 127 + |bias|, which must fit in s32. A
+ * weight of -128 can exceed it, so near the limit the row is summed.
+ */
+static int vis_fc_check_acc(const struct vis_model *m, u32 index,
+			    const struct vision_model_tensor *w,
+			    const struct vision_model_tensor *bias, u32 rows,
+			    u32 k, struct vis_engine_error *err)
+{
+	const s32 *b = (const s32 *)(m->consts + bias->offset);
+	u64 lim = (u64)k * 255 * 127;
+	u32 r;
+
+	for (r = 0; r < rows; r++) {
+		u64 ab = b[r] < 0 ? -(s64)b[r] : b[r];
+
+		if (lim + ab > S32_MAX)
+			return vis_op_err(err, index, "inputs[2]",
+					  "accumulator may overflow");
+		if ((u64)k * 255 * 128 + ab > S32_MAX &&
+		    vis_fc_row_abs(m, w, rows, k, r) * 255 + ab > S32_MAX)
+			return vis_op_err(err, index, "inputs[1]",
+					  "accumulator may overflow");
+	}
+	return 0;
+}
+
+static int vis_fc_check(const struct vis_model *m, u32 index,
+			struct vis_engine_error *err)
+{
+	const struct vision_model_op *op = &m->ops[index];
+	const struct vision_model_conv *p = &op->params.conv;
+	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
+	const struct vision_model_tensor *w = vis_tensor(m, op->inputs[1]);
+	const struct vision_model_tensor *bias = vis_tensor(m, op->inputs[2]);
+	const struct vision_model_tensor *out = vis_tensor(m, op->output);
+	const struct vision_model_requant *rq;
+	u32 cout = out->shape[3], i;
+	u64 k;
+	int ret;
+
+	if (in->location != VISION_MODEL_LOC_ARENA ||
+	    in->type != VISION_MODEL_TYPE_INT8 ||
+	    in->encoding != VISION_MODEL_ENC_DENSE)
+		return vis_op_err(err, index, "inputs[0]",
+				  "input must be a dense INT8 arena tensor");
+	if (in->zero_point < -128 || in->zero_point > 127 ||
+	    out->zero_point < -128 || out->zero_point > 127)
+		return vis_op_err(err, index, "zero_point",
+				  "zero point outside [-128, 127]");
+	if (w->location != VISION_MODEL_LOC_CONST ||
+	    w->type != VISION_MODEL_TYPE_INT8 || w->zero_point)
+		return vis_op_err(err, index, "inputs[1]",
+				  "weights must be constant symmetric INT8");
+	if (w->encoding != VISION_MODEL_ENC_DENSE &&
+	    w->encoding != VISION_MODEL_ENC_BLOCK4)
+		return vis_op_err(err, index, "inputs[1]",
+				  "unsupported weight encoding");
+	if (bias->location != VISION_MODEL_LOC_CONST ||
+	    bias->type != VISION_MODEL_TYPE_INT32 ||
+	    bias->encoding != VISION_MODEL_ENC_DENSE)
+		return vis_op_err(err, index, "inputs[2]",
+				  "bias must be a dense INT32 constant");
+	if (bias->shape[0] != 1 || bias->shape[1] != 1 || bias->shape[2] != 1 ||
+	    bias->shape[3] != cout)
+		return vis_op_err(err, index, "inputs[2]",
+				  "bias shape must be [1,1,1,Cout]");
+	for (i = 0; i < ARRAY_SIZE(p->reserved); i++)
+		if (p->reserved[i])
+			return vis_op_err(err, index, "reserved",
+					  "reserved parameter not zero");
+	if (p->stride_h != 1 || p->stride_w != 1 || p->dilation_h != 1 ||
+	    p->dilation_w != 1 || p->pad_top || p->pad_left || p->pad_bottom ||
+	    p->pad_right || p->groups != 1)
+		return vis_op_err(err, index, "params",
+				  "FC geometry must be the identity");
+	if (!vis_check_act(p->act_min, p->act_max))
+		return vis_op_err(err, index, "act_min",
+				  "invalid activation range");
+	/* The element count fits in 32 bits, so does K. */
+	k = (u64)in->shape[1] * in->shape[2] * in->shape[3];
+	if (w->shape[0] != cout || w->shape[1] != 1 || w->shape[2] != 1 ||
+	    w->shape[3] != k)
+		return vis_op_err(err, index, "inputs[1]",
+				  "weight shape must be [Cout,1,1,K]");
+	if (out->shape[0] != in->shape[0] || out->shape[1] != 1 ||
+	    out->shape[2] != 1)
+		return vis_op_err(err, index, "output",
+				  "output shape must be [N,1,1,Cout]");
+	if (k > VIS_FC_MAX_K)
+		return vis_op_err(err, index, "inputs[1]",
+				  "K too long: accumulator may overflow");
+	if (w->encoding == VISION_MODEL_ENC_BLOCK4) {
+		ret = vis_fc_check_block4(m, index, w, cout, (u32)k, err);
+		if (ret)
+			return ret;
+	}
+	if (!vis_check_const(m, p->requant, (u64)cout * sizeof(*rq), 8))
+		return vis_op_err(err, index, "requant",
+				  "requant table outside constant data");
+	rq = (const struct vision_model_requant *)(m->consts + p->requant);
+	for (i = 0; i < cout; i++)
+		if (!vis_check_requant(&rq[i]))
+			return vis_op_err(err, index, "requant",
+					  "invalid requant multiplier");
+	ret = vis_fc_check_acc(m, index, w, bias, cout, (u32)k, err);
+	if (ret)
+		return ret;
+	if (in->offset < out->offset + out->size &&
+	    out->offset < in->offset + in->size)
+		return vis_op_err(err, index, "output",
+				  "output overlaps the input");
+	return 0;
+}
+
+static u32 vis_fc_units(const struct vis_model *m,
+			const struct vision_model_op *op)
+{
+	return DIV_ROUND_UP(vis_tensor(m, op->output)->shape[3], VIS_FC_ROWS);
+}
+
+static u64 vis_fc_unit_macs(const struct vis_model *m,
+			    const struct vision_model_op *op)
+{
+	struct vis_fc_geom g;
+
+	vis_fc_geom(m, op, &g);
+	return (u64)g.n * min_t(u32, g.cout, VIS_FC_ROWS) * g.k;
+}
+
+static u64 vis_fc_scratch(const struct vis_model *m,
+			  const struct vision_model_op *op)
+{
+	struct vis_fc_geom g;
+	struct vis_fc_scratch s;
+
+	vis_fc_geom(m, op, &g);
+	vis_fc_scratch_layout(&g, &s);
+	return s.size;
+}
+
+static __always_inline s8 vis_fc_out(s32 acc,
+				     const struct vision_model_requant *rq,
+				     s32 zp, s32 lo, s32 hi)
+{
+	s32 v = vis_mbqm(acc, rq->multiplier, rq->shift);
+
+	/* Any |v| > 256 saturates anyway; clamping first avoids overflow. */
+	v = clamp_t(s32, v, -256, 256);
+	return vis_sat8(v + zp, lo, hi);
+}
+
+/* Per-run state. */
+struct vis_fc_run {
+	const struct vis_exec *x;
+	const struct vis_fc_geom *g;
+	const u32 *row_ptr; /* BLOCK4 tables */
+	const u32 *col;
+	const s8 *val;
+	s32 *acc;
+};
+
+/* acc[p * nr + r] = patch p . weight row co0 + r, for @np patches. */
+static void vis_fc_mul(const struct vis_fc_run *c, const s8 *a, u32 np,
+		       const s8 *wrow, u32 co0, u32 nr)
+{
+	const struct vis_fc_geom *g = c->g;
+	const struct vis_kernels *k = c->x->k;
+	s32 t[VIS_FC_PIX];
+	u32 r, p;
+
+	if (!g->block4) {
+		k->gemm_s8(a, np, wrow, nr, g->kpad, c->acc);
+		return;
+	}
+	for (r = 0; r < nr; r++) {
+		u32 b = c->row_ptr[co0 + r];
+
+		k->dot_block4(a, np, g->kpad, c->col + b,
+			      c->val + (size_t)b * 4,
+			      c->row_ptr[co0 + r + 1] - b, t);
+		for (p = 0; p < np; p++)
+			c->acc[p * nr + r] = t[p];
+	}
+}
+
+static void vis_fc_run(const struct vis_exec *x,
+		       const struct vision_model_op *op, u32 begin, u32 end)
+{
+	const struct vis_model *m = x->model;
+	const struct vision_model_conv *prm = &op->params.conv;
+	const s8 *in = vis_tensor_data(x, op->inputs[0]);
+	const s8 *wt = vis_tensor_data(x, op->inputs[1]);
+	const s32 *bias = vis_tensor_data(x, op->inputs[2]);
+	s8 *out = vis_tensor_out(x, op->output);
+	const struct vision_model_requant *rq =
+		(const struct vision_model_requant *)(m->consts + prm->requant);
+	s32 in_zp = vis_tensor(m, op->inputs[0])->zero_point;
+	s32 out_zp = vis_tensor(m, op->output)->zero_point;
+	struct vis_fc_geom g;
+	struct vis_fc_scratch s;
+	struct vis_fc_run c = { .x = x, .g = &g };
+	u32 co_end, co0, n0, np, p, r, wrows;
+	s32 *fbias;
+	s8 *patch, *wbuf;
+
+	vis_fc_geom(m, op, &g);
+	vis_fc_scratch_layout(&g, &s);
+	fbias = (s32 *)(x->scratch + s.bias);
+	c.acc = (s32 *)(x->scratch + s.acc);
+	patch = (s8 *)(x->scratch + s.patch);
+	wbuf = (s8 *)(x->scratch + s.wbuf);
+	if (g.block4) {
+		c.row_ptr = (const u32 *)wt;
+		c.col = c.row_ptr + g.cout + 1;
+		c.val = (const s8 *)(c.col + c.row_ptr[g.cout]);
+	}
+	wrows = vis_fc_wrows(&g);
+	co_end = min_t(u32, (u64)end * VIS_FC_ROWS, g.cout);
+
+	for (co0 = begin * VIS_FC_ROWS; co0 < co_end; co0 += wrows) {
+		u32 nr = min_t(u32, wrows, co_end - co0);
+		/* One call for the batch and the weight sums, if they fit. */
+		bool fused = in_zp && g.n < VIS_FC_PIX;
+		const s8 *wrow = NULL;
+
+		if (!g.block4 && g.k == g.kpad) {
+			wrow = wt + (size_t)co0 * g.k;
+		} else if (!g.block4) {
+			for (r = 0; r < nr; r++) {
+				s8 *d = wbuf + (size_t)r * g.kpad;
+
+				memcpy(d, wt + (size_t)(co0 + r) * g.k, g.k);
+				memset(d + g.k, 0, g.kpad - g.k);
+			}
+			wrow = wbuf;
+		}
+
+		memcpy(fbias, bias + co0, (size_t)nr * sizeof(s32));
+		if (in_zp && !fused) {
+			memset(patch, 1, g.k);
+			memset(patch + g.k, 0, g.kpad - g.k);
+			vis_fc_mul(&c, patch, 1, wrow, co0, nr);
+			for (r = 0; r < nr; r++)
+				fbias[r] -= in_zp * c.acc[r];
+		}
+
+		for (n0 = 0; n0 < g.n; n0 += np) {
+			const s8 *a;
+
+			np = min_t(u32, VIS_FC_PIX, g.n - n0);
+			if (g.k == g.kpad && !fused) {
+				a = in + (size_t)n0 * g.k;
+			} else {
+				for (p = 0; p < np; p++) {
+					s8 *d = patch + (size_t)p * g.kpad;
+
+					memcpy(d, in + (size_t)(n0 + p) * g.k,
+					       g.k);
+					memset(d + g.k, 0, g.kpad - g.k);
+				}
+				a = patch;
+			}
+			if (fused) {
+				s8 *d = patch + (size_t)np * g.kpad;
+
+				memset(d, 1, g.k);
+				memset(d + g.k, 0, g.kpad - g.k);
+				vis_fc_mul(&c, a, np + 1, wrow, co0, nr);
+				for (r = 0; r < nr; r++)
+					fbias[r] -= in_zp * c.acc[np * nr + r];
+			} else {
+				vis_fc_mul(&c, a, np, wrow, co0, nr);
+			}
+			for (p = 0; p < np; p++) {
+				s8 *o = out + (size_t)(n0 + p) * g.cout + co0;
+				const s32 *acc = c.acc + p * nr;
+
+				for (r = 0; r < nr; r++)
+					o[r] = vis_fc_out(acc[r] + fbias[r],
+							  &rq[co0 + r], out_zp,
+							  prm->act_min,
+							  prm->act_max);
+			}
+		}
+	}
+}
+
+const struct vis_op_desc vis_op_fully_connected = {
+	.name = "FULLY_CONNECTED",
+	.min_inputs = 3,
+	.max_inputs = 3,
+	.check = vis_fc_check,
+	.units = vis_fc_units,
+	.unit_macs = vis_fc_unit_macs,
+	.scratch = vis_fc_scratch,
+	.run = vis_fc_run,
+};
