@@ -43,17 +43,49 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 KSRC := $(O)/ksrc
 KSELFTEST := $(KSRC)/tools/testing/selftests
 
+ARCH_HOST := $(shell uname -m)
+
+# The engine (driver/engine) is compiled into libvision as well as into
+# the module. SIMD files build only for their architecture, with their ISA
+# flags; the engine picks among them at run time.
+ENGINE_SRCS := $(filter-out driver/engine/vis_simd_%.c,$(wildcard driver/engine/*.c))
+ifeq ($(ARCH_HOST),x86_64)
+ENGINE_SRCS += $(wildcard driver/engine/vis_simd_x86_*.c)
+endif
+ifeq ($(ARCH_HOST),aarch64)
+ENGINE_SRCS += $(wildcard driver/engine/vis_simd_arm64_*.c)
+endif
+ENGINE_CFLAGS := -Idriver/engine
+# Engine sources follow kernel conventions: ops-table callbacks ignore
+# arguments they do not need, which the kernel's warnings allow too.
+ENGINE_ONLY_CFLAGS := -Wno-unused-parameter
+# Per-file ISA flags, shared with Kbuild through scripts/simd-flags.sh.
+simd_flags = $(shell scripts/simd-flags.sh $(notdir $(basename $(1))))
+
 LIB_SRCS := $(wildcard libvision/*.c)
+LIB_OBJS := $(LIB_SRCS:libvision/%.c=$(O)/obj/lib/%.o) \
+	$(ENGINE_SRCS:driver/engine/%.c=$(O)/obj/engine/%.o)
 LIB_SONAME := libvision.so.0
 LIB_SO := $(O)/lib/libvision.so.0.1.0
-LIB_A_SAN := $(O)/san/libvision.a
+# Static archives with every internal symbol, for the tests.
+LIB_A := $(O)/lib/libvision-internal.a
+LIB_A_SAN := $(O)/san/libvision-internal.a
 
 SELFTESTS := vision_accel_test vision_module_test
 SELFTEST_BINS := $(SELFTESTS:%=$(O)/selftests/%)
-HOST_TESTS := libvision_test
+HOST_TESTS := $(basename $(notdir $(wildcard tests/host/*_test.c)))
 HOST_TEST_BINS := $(HOST_TESTS:%=$(O)/host/%) $(HOST_TESTS:%=$(O)/host/%-san)
+# Host tests light enough to run a third time under valgrind.
+VALGRIND_TESTS := libvision_test engine_runner_test engine_validate_test \
+	engine_input_test engine_simd_test
+# Host tests that also run inside the test VM, against the real device.
+GUEST_TESTS := libvision_test
+HOST_TEST_SUPPORT := $(filter-out %_test.c,$(wildcard tests/host/*.c))
+HEADERS := $(wildcard libvision/*.h libvision/include/vision/*.h uapi/drm/*.h \
+	driver/engine/*.h tests/host/*.h tests/fuzz/*.h)
 
 .PHONY: all deps modules lib tools selftests host-tests check run lint format \
+	test-arm64 fuzz bench \
 	install clean FORCE
 
 all: deps modules lib tools
@@ -78,23 +110,36 @@ endif
 
 # ---- libvision ------------------------------------------------------------
 
-$(O)/obj/%.o: libvision/%.c libvision/*.h libvision/include/vision/*.h uapi/drm/*.h
+$(O)/obj/lib/%.o: libvision/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(VIS_CFLAGS) -c -o $@ $<
+	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -c -o $@ $<
 
-$(O)/san/%.o: libvision/%.c libvision/*.h libvision/include/vision/*.h uapi/drm/*.h
+$(O)/obj/engine/%.o: driver/engine/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(VIS_CFLAGS) $(SAN) -c -o $@ $<
+	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) $(ENGINE_ONLY_CFLAGS) $(call simd_flags,$<) -c -o $@ $<
 
-$(LIB_SO): $(LIB_SRCS:libvision/%.c=$(O)/obj/%.o) libvision/libvision.map
+$(O)/san/lib/%.o: libvision/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) $(SAN) -c -o $@ $<
+
+$(O)/san/engine/%.o: driver/engine/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) $(ENGINE_ONLY_CFLAGS) $(call simd_flags,$<) $(SAN) -c -o $@ $<
+
+$(LIB_SO): $(LIB_OBJS) libvision/libvision.map
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script=libvision/libvision.map -Wl,--no-undefined \
-		-o $@ $(filter %.o,$^) $(DRM_LIBS)
+		-o $@ $(filter %.o,$^) $(DRM_LIBS) -lpthread
 	ln -sf $(notdir $@) $(O)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(O)/lib/libvision.so
 
-$(LIB_A_SAN): $(LIB_SRCS:libvision/%.c=$(O)/san/%.o)
+$(LIB_A): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_A_SAN): $(LIB_OBJS:$(O)/obj/%=$(O)/san/%)
+	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
 
@@ -124,37 +169,64 @@ $(O)/selftests/%: tests/selftests/%.c tests/selftests/vision_util.c \
 
 selftests: deps $(SELFTEST_BINS)
 
-$(O)/host/%: tests/host/%.c $(LIB_SO) $(KSRC)/.stamp
+$(O)/host/%: tests/host/%.c $(HOST_TEST_SUPPORT) $(HEADERS) $(LIB_A) $(KSRC)/.stamp
 	@mkdir -p $(@D)
-	$(CC) $(VIS_CFLAGS) $(TEST_CFLAGS) -o $@ $< \
-		-L$(O)/lib -lvision -Wl,-rpath,'$$ORIGIN/../lib'
+	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -Itests/host $(TEST_CFLAGS) -o $@ \
+		$< $(HOST_TEST_SUPPORT) $(LIB_A) $(DRM_LIBS) -lpthread -lm
 
-$(O)/host/%-san: tests/host/%.c $(LIB_A_SAN) $(KSRC)/.stamp
+$(O)/host/%-san: tests/host/%.c $(HOST_TEST_SUPPORT) $(HEADERS) $(LIB_A_SAN) $(KSRC)/.stamp
 	@mkdir -p $(@D)
-	$(CC) $(VIS_CFLAGS) $(SAN) $(TEST_CFLAGS) \
-		-o $@ $< $(LIB_A_SAN) $(DRM_LIBS)
+	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -Itests/host $(SAN) $(TEST_CFLAGS) \
+		-o $@ $< $(HOST_TEST_SUPPORT) $(LIB_A_SAN) $(DRM_LIBS) -lpthread -lm
 
 host-tests: deps $(HOST_TEST_BINS)
 
 # The one test command: host tests, then the kselftests in QEMU on every
 # kernel; prints "N passed, N failed, N skipped" and fails on any failure.
+# libFuzzer on the model validator and the engine (clang, ASan+UBSan),
+# for a bounded time.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) O=$(O) scripts/fuzz.sh
+
+# The engine for arm64, cross-built and run under qemu-aarch64.
+test-arm64: deps $(KSRC)/.stamp
+	ENGINE_ONLY_CFLAGS="$(ENGINE_ONLY_CFLAGS)" scripts/test-arm64.sh $(O)/arm64
+
 check: all selftests host-tests
 	scripts/check.sh --kvers "$(KVERS)" $(HOST_TEST_BINS:%=--host %) \
+		--cmd "test-arm64=make -s test-arm64" \
+		--cmd "fuzz=make -s fuzz" \
+		$(VALGRIND_TESTS:%=--valgrind $(O)/host/%) \
 		$(SELFTEST_BINS:%=--selftest %) \
-		$(HOST_TESTS:%=--guest-test $(O)/host/%)
+		$(GUEST_TESTS:%=--guest-test $(O)/host/%)
 
 # The main job: boot the newest test kernel, load the driver, show it.
 run: all
 	tests/vm/run-vm.sh --kver $(RUN_KVER) --mode run \
 		--ko $(O)/kmod/$(RUN_KVER)/vision_accel.ko --bin $(O)/bin/vision-run
 
+# ---- benchmark ------------------------------------------------------------
+
+$(O)/bench/bench_engine: bench/bench_engine.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -o $@ $< $(LIB_A) $(DRM_LIBS) \
+		-lpthread -lm
+
+# Engine speed against ONNX Runtime (npm); numbers, not pass/fail, so
+# not part of check.
+bench: deps $(O)/bench/bench_engine
+	scripts/bench.sh --no-build
+
 # ---- static checks -------------------------------------------------------
 
-KERNEL_C := $(wildcard driver/*.[ch] uapi/drm/*.h)
+KERNEL_C := $(wildcard driver/*.[ch] driver/engine/*.[ch] uapi/drm/*.h)
 ALL_C := $(KERNEL_C) $(wildcard libvision/*.[ch] libvision/include/vision/*.h \
-	tools/*.c tests/selftests/*.[ch] tests/host/*.c)
+	tools/*.c tests/selftests/*.[ch] tests/host/*.[ch] tests/fuzz/*.[ch] \
+	bench/*.c)
 
-lint: $(KSRC)/.stamp
+lint: $(KSRC)/.stamp $(LIB_SO)
+	scripts/check-exports.sh $(LIB_SO) libvision/libvision.map
 	scripts/lint.sh $(KSRC) "$(KERNEL_C)" "$(wildcard uapi/drm/*.h)" "$(ALL_C)"
 
 format: $(KSRC)/.stamp

@@ -2,23 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The test run behind `make check`: static checks, host tests (plain,
-# AddressSanitizer+UBSan, valgrind), then the kselftests and guest tests
+# AddressSanitizer+UBSan, and valgrind for the lighter ones), then the kselftests and guest tests
 # inside QEMU on each kernel. Ends with "N passed, N failed, N skipped" and
 # exits non-zero on any failure.
 #
 # Usage: check.sh --kvers "KVER..." [--host BIN]... [--selftest BIN]...
-#                 [--guest-test BIN]... [--no-lint]
+#                 [--guest-test BIN]... [--cmd NAME=COMMAND]...
+#                 [--valgrind BIN]... [--no-lint]
+# A --host binary also listed with --valgrind runs a third time under it.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 kvers= lint=1
-hosts=() selftests=() guest_tests=()
+hosts=() selftests=() guest_tests=() cmds=() valgrind=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kvers) kvers=$2; shift 2 ;;
 	--host) hosts+=("$2"); shift 2 ;;
 	--selftest) selftests+=("$2"); shift 2 ;;
 	--guest-test) guest_tests+=("$2"); shift 2 ;;
+	--cmd) cmds+=("$2"); shift 2 ;;
+	--valgrind) valgrind+=("$2"); shift 2 ;;
 	--no-lint) lint=0; shift ;;
 	*) echo "check: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -60,7 +64,7 @@ for bin in "${hosts[@]}"; do
 	grep -E '^(ok|not ok) |^# Totals' "$log"
 	count "host $name" "$log" "$rc"
 
-	case $name in *-san) continue ;; esac
+	case " ${valgrind[*]} " in *" $bin "*) ;; *) continue ;; esac
 	step "host (valgrind): $name"
 	log=$logdir/host-$name-valgrind.log
 	(cd "$top" && valgrind -q --error-exitcode=99 --leak-check=full \
@@ -68,6 +72,18 @@ for bin in "${hosts[@]}"; do
 	rc=$?
 	grep -E '^(ok|not ok) |^# Totals|^==[0-9]+==' "$log"
 	count "valgrind $name" "$log" "$rc"
+done
+
+# Other test commands (cross-architecture runs, fuzzing): harness output
+# or exit status, counted like a test binary.
+for c in "${cmds[@]}"; do
+	name=${c%%=*}
+	step "$name"
+	log=$logdir/$name.log
+	(cd "$top" && eval "${c#*=}") > "$log" 2>&1
+	rc=$?
+	grep -aE '^(ok|not ok) |^# Totals|^[a-z0-9-]+: ' "$log"
+	count "$name" "$log" "$rc"
 done
 
 vm_args=()

@@ -20,6 +20,12 @@ PKGS=(
 	libdrm-dev libv4l-dev v4l-utils
 	# checks
 	sparse clang-format valgrind
+	# libFuzzer for the validator and engine (scripts/fuzz.sh)
+	clang-14 libclang-rt-14-dev
+	# the arm64 engine build, run under user-mode emulation
+	gcc-aarch64-linux-gnu qemu-user
+	# ONNX's operator test vectors (tests/host/engine_onnx_test.c)
+	libonnx-testdata
 )
 
 missing=()
