@@ -6,11 +6,13 @@
 # engine compile each SIMD file for the same ISA.
 #
 # Usage: simd-flags.sh BASENAME
+# Files are named vis_simd_<arch>_<isa>[_<what>].c: the ISA part decides.
 case $1 in
-vis_simd_x86_avx2) echo "-mavx2 -mfma" ;;
-vis_simd_x86_avx512) echo "-mavx512f -mavx512bw -mavx512vl -mavx512dq" ;;
-vis_simd_x86_avx512vnni)
+vis_simd_x86_avx2 | vis_simd_x86_avx2_*) echo "-mavx2 -mfma" ;;
+vis_simd_x86_avx512 | vis_simd_x86_avx512_*)
+	echo "-mavx512f -mavx512bw -mavx512vl -mavx512dq" ;;
+vis_simd_x86_avx512vnni | vis_simd_x86_avx512vnni_*)
 	echo "-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni" ;;
-vis_simd_arm64_neon) echo "-march=armv8.2-a+dotprod" ;;
+vis_simd_arm64_neon | vis_simd_arm64_neon_*) echo "-march=armv8.2-a+dotprod" ;;
 *) echo "" ;;
 esac
