@@ -119,30 +119,36 @@ static struct bench_tensor *net_track(struct net *n, uint32_t id)
 	return NULL;
 }
 
+/* Track the new arena tensor @a, made by the next operator. */
+static void net_adopt(struct net *n, const struct act *a)
+{
+	struct bench_tensor *t;
+
+	if (n->ntensors == BENCH_MAX_TENSORS) {
+		n->failed = true;
+		return;
+	}
+	t = &n->t[n->ntensors++];
+	memset(t, 0, sizeof(*t));
+	t->id = a->id;
+	t->size = (uint64_t)a->h * a->w * a->c;
+	t->first = n->nops;
+	t->last = n->nops;
+}
+
 static struct act net_tensor(struct net *n, uint32_t h, uint32_t w, uint32_t c,
 			     int32_t zp, float scale, const char *name)
 {
 	const uint32_t shape[4] = { 1, h, w, c };
 	struct act a = { .h = h, .w = w, .c = c, .zp = zp, .scale = scale };
-	struct bench_tensor *t;
 
 	a.id = vmb_arena_tensor(n->b, shape, zp, scale, name);
-	if (n->ntensors == BENCH_MAX_TENSORS) {
-		n->failed = true;
-		return a;
-	}
-	t = &n->t[n->ntensors++];
-	memset(t, 0, sizeof(*t));
-	t->id = a.id;
-	t->size = (uint64_t)h * w * c;
-	t->first = n->nops;
-	t->last = n->nops;
+	net_adopt(n, &a);
 	return a;
 }
 
-static void net_op(struct net *n, uint32_t type, const uint32_t *in,
-		   uint32_t nin, const struct act *out,
-		   const union vision_model_op_params *p, const char *name)
+/* The next operator reads @in[@nin]. */
+static void net_uses(struct net *n, const uint32_t *in, uint32_t nin)
 {
 	uint32_t i;
 
@@ -152,6 +158,13 @@ static void net_op(struct net *n, uint32_t type, const uint32_t *in,
 		if (t)
 			t->last = n->nops;
 	}
+}
+
+static void net_op(struct net *n, uint32_t type, const uint32_t *in,
+		   uint32_t nin, const struct act *out,
+		   const union vision_model_op_params *p, const char *name)
+{
+	net_uses(n, in, nin);
 	vmb_op(n->b, type, in, nin, out->id, p, name);
 	n->nops++;
 }
@@ -296,16 +309,20 @@ static struct act layer(struct net *n, const struct act *in, bool fc,
 	uint32_t k = fc ? cin_g : ks * ks * cin_g;
 	uint32_t oh = fc ? 1 : (in->h + 2 * pad - ks) / stride + 1;
 	uint32_t ow = fc ? 1 : (in->w + 2 * pad - ks) / stride + 1;
-	const uint32_t wshape[4] = { cout, fc ? 1 : ks, fc ? 1 : ks, cin_g };
-	const uint32_t bshape[4] = { 1, 1, 1, cout };
+	struct vmb_weights wt = {
+		.shape = { cout, fc ? 1 : ks, fc ? 1 : ks, cin_g },
+		.scale = 1.0f,
+		.bias_scale = 1.0f,
+	};
+	uint32_t oshape[4] = { 1, 1, 1, 1 };
 	struct vision_model_requant *rq;
-	union vision_model_op_params p;
+	struct vision_model_conv cp;
 	int32_t *bias, zp, lo, hi;
 	float *wscale, oscale;
-	uint32_t ids[3], r, i, enc = VISION_MODEL_ENC_DENSE;
+	uint32_t r, i, enc = VISION_MODEL_ENC_DENSE;
 	void *wdata, *enc_blob = NULL;
 	size_t wsize = (size_t)cout * k;
-	char nm[96];
+	char nm[96], bnm[96];
 	double bias_amp = sqrt((double)k) * 1500.0;
 	struct act out;
 	int8_t *w;
@@ -363,31 +380,31 @@ static struct act layer(struct net *n, const struct act *in, bool fc,
 		wdata = enc_blob;
 		enc = VISION_MODEL_ENC_BLOCK4;
 	}
-	ids[0] = in->id;
 	snprintf(nm, sizeof(nm), "%s.weight", name);
-	ids[1] = vmb_const_tensor(n->b, wshape, VISION_MODEL_TYPE_INT8, 0, 1.0f,
-				  wscale, enc, wdata, wsize, nm);
-	snprintf(nm, sizeof(nm), "%s.bias", name);
-	ids[2] = vmb_const_tensor(n->b, bshape, VISION_MODEL_TYPE_INT32, 0,
-				  1.0f, NULL, VISION_MODEL_ENC_DENSE, bias,
-				  (size_t)cout * sizeof(*bias), nm);
-	memset(&p, 0, sizeof(p));
-	p.conv.stride_h = fc ? 1 : stride;
-	p.conv.stride_w = fc ? 1 : stride;
-	p.conv.dilation_h = 1;
-	p.conv.dilation_w = 1;
-	p.conv.pad_top = fc ? 0 : pad;
-	p.conv.pad_left = fc ? 0 : pad;
-	p.conv.pad_bottom = fc ? 0 : pad;
-	p.conv.pad_right = fc ? 0 : pad;
-	p.conv.groups = fc ? 1 : groups;
-	p.conv.act_min = lo;
-	p.conv.act_max = hi;
-	p.conv.requant = vmb_const(n->b, rq, (size_t)cout * sizeof(*rq), 8);
-	out = net_tensor(n, oh, ow, cout, zp, oscale, name);
-	net_op(n,
-	       fc ? VISION_MODEL_OP_FULLY_CONNECTED : VISION_MODEL_OP_CONV_2D,
-	       ids, 3, &out, &p, name);
+	snprintf(bnm, sizeof(bnm), "%s.bias", name);
+	wt.data = wdata;
+	wt.size = wsize;
+	wt.encoding = enc;
+	wt.channel_scales = wscale;
+	wt.name = nm;
+	wt.bias = bias;
+	wt.bias_name = bnm;
+	wt.requant = rq;
+	cp = fc ? vmb_conv_params(1, 0, 1, lo, hi) :
+		  vmb_conv_params(stride, pad, groups, lo, hi);
+	oshape[1] = oh;
+	oshape[2] = ow;
+	oshape[3] = cout;
+	out = (struct act){
+		.h = oh, .w = ow, .c = cout, .zp = zp, .scale = oscale
+	};
+	net_uses(n, &in->id, 1);
+	out.id = vmb_conv2d(
+		n->b,
+		fc ? VISION_MODEL_OP_FULLY_CONNECTED : VISION_MODEL_OP_CONV_2D,
+		in->id, &wt, &cp, oshape, zp, oscale, name, NULL, NULL);
+	net_adopt(n, &out);
+	n->nops++;
 out:
 	free(enc_blob);
 	free(w);
@@ -418,16 +435,7 @@ static struct act max_pool(struct net *n, const struct act *in, uint32_t ks,
 	struct act out;
 
 	memset(&p, 0, sizeof(p));
-	p.pool.filter_h = ks;
-	p.pool.filter_w = ks;
-	p.pool.stride_h = stride;
-	p.pool.stride_w = stride;
-	p.pool.pad_top = pad;
-	p.pool.pad_left = pad;
-	p.pool.pad_bottom = pad;
-	p.pool.pad_right = pad;
-	p.pool.act_min = -128;
-	p.pool.act_max = 127;
+	p.pool = vmb_pool_params(ks, stride, pad, -128, 127);
 	out = net_tensor(n, (in->h + 2 * pad - ks) / stride + 1,
 			 (in->w + 2 * pad - ks) / stride + 1, in->c, in->zp,
 			 in->scale, name);

@@ -428,6 +428,79 @@ uint32_t vmb_op(struct vmb *b, uint32_t type, const uint32_t *inputs,
 	return idx;
 }
 
+struct vision_model_conv vmb_conv_params(uint32_t stride, uint32_t pad,
+					 uint32_t groups, int32_t act_min,
+					 int32_t act_max)
+{
+	struct vision_model_conv c;
+
+	memset(&c, 0, sizeof(c));
+	c.stride_h = stride;
+	c.stride_w = stride;
+	c.dilation_h = 1;
+	c.dilation_w = 1;
+	c.pad_top = pad;
+	c.pad_left = pad;
+	c.pad_bottom = pad;
+	c.pad_right = pad;
+	c.groups = groups;
+	c.act_min = act_min;
+	c.act_max = act_max;
+	return c;
+}
+
+struct vision_model_pool vmb_pool_params(uint32_t filter, uint32_t stride,
+					 uint32_t pad, int32_t act_min,
+					 int32_t act_max)
+{
+	struct vision_model_pool p;
+
+	memset(&p, 0, sizeof(p));
+	p.filter_h = filter;
+	p.filter_w = filter;
+	p.stride_h = stride;
+	p.stride_w = stride;
+	p.pad_top = pad;
+	p.pad_left = pad;
+	p.pad_bottom = pad;
+	p.pad_right = pad;
+	p.act_min = act_min;
+	p.act_max = act_max;
+	return p;
+}
+
+uint32_t vmb_conv2d(struct vmb *b, uint32_t type, uint32_t in,
+		    const struct vmb_weights *w,
+		    const struct vision_model_conv *params,
+		    const uint32_t oshape[4], int32_t zero_point, float scale,
+		    const char *name, uint32_t *wid, uint32_t *bid)
+{
+	const uint32_t cout = w->shape[0];
+	const uint32_t bshape[4] = { 1, 1, 1, cout };
+	union vision_model_op_params p;
+	uint32_t ids[3], out;
+
+	ids[0] = in;
+	ids[1] = vmb_const_tensor(b, w->shape, VISION_MODEL_TYPE_INT8, 0,
+				  w->scale, w->channel_scales, w->encoding,
+				  w->data, w->size, w->name);
+	ids[2] = vmb_const_tensor(b, bshape, VISION_MODEL_TYPE_INT32, 0,
+				  w->bias_scale, NULL, VISION_MODEL_ENC_DENSE,
+				  w->bias, (size_t)cout * sizeof(*w->bias),
+				  w->bias_name);
+	memset(&p, 0, sizeof(p));
+	p.conv = *params;
+	p.conv.requant =
+		vmb_const(b, w->requant, (size_t)cout * sizeof(*w->requant), 8);
+	out = vmb_arena_tensor(b, oshape, zero_point, scale, name);
+	vmb_op(b, type, ids, 3, out, &p, name);
+	if (wid)
+		*wid = ids[1];
+	if (bid)
+		*bid = ids[2];
+	return out;
+}
+
 void vmb_input(struct vmb *b, const struct vision_model_input_stage *stage)
 {
 	if (!stage) {

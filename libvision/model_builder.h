@@ -65,6 +65,51 @@ uint32_t vmb_op(struct vmb *b, uint32_t type, const uint32_t *inputs,
 		uint32_t num_inputs, uint32_t output,
 		const union vision_model_op_params *params, const char *name);
 
+/* CONV_2D parameters: dilation 1, the same @stride and @pad on all sides. */
+struct vision_model_conv vmb_conv_params(uint32_t stride, uint32_t pad,
+					 uint32_t groups, int32_t act_min,
+					 int32_t act_max);
+
+/*
+ * MAX_POOL or AVG_POOL parameters: a square @filter window, the same
+ * @stride both ways and @pad on all sides.
+ */
+struct vision_model_pool vmb_pool_params(uint32_t filter, uint32_t stride,
+					 uint32_t pad, int32_t act_min,
+					 int32_t act_max);
+
+/*
+ * The constant operands of a CONV_2D or FULLY_CONNECTED: INT8 weights of
+ * @shape ([cout, kh, kw, cin/groups]), @size bytes at @data in @encoding
+ * (VISION_MODEL_ENC_*), with @scale or per-channel @channel_scales; INT32
+ * @bias[cout] with @bias_scale; @requant[cout]. Names may be NULL.
+ */
+struct vmb_weights {
+	const void *data;
+	size_t size;
+	uint32_t encoding;
+	uint32_t shape[4];
+	float scale;
+	const float *channel_scales;
+	const char *name;
+	const int32_t *bias;
+	float bias_scale;
+	const char *bias_name;
+	const struct vision_model_requant *requant;
+};
+
+/*
+ * A CONV_2D or FULLY_CONNECTED (@type) of @in with @w and @params (its
+ * requant offset is set here) into a new INT8 arena tensor of @oshape.
+ * Returns the output id; *@wid and *@bid (when not NULL) get the weight
+ * and bias tensor ids.
+ */
+uint32_t vmb_conv2d(struct vmb *b, uint32_t type, uint32_t in,
+		    const struct vmb_weights *w,
+		    const struct vision_model_conv *params,
+		    const uint32_t oshape[4], int32_t zero_point, float scale,
+		    const char *name, uint32_t *wid, uint32_t *bid);
+
 /* The input stage (at most one; a model without one gets an all-zero
  * stage naming tensor 0 and must set it before vmb_finish()). */
 void vmb_input(struct vmb *b, const struct vision_model_input_stage *stage);

@@ -16,7 +16,8 @@
  * are handed to the element loop as one span: same shape (both inputs
  * contiguous), a scalar input, or a per-channel vector repeated for every
  * pixel (squeeze-excite); the loop is specialised for inputs that advance
- * and inputs that stay put, so the compiler can vectorise it.
+ * and inputs that stay put, and works in fixed-size blocks on local
+ * copies, so the compiler can vectorise it without alias checks.
  */
 
 #include "vis_ops.h"
@@ -39,23 +40,6 @@ struct vis_bin_args {
 	s32 hi;
 };
 
-/*
- * A span of @n outputs. Each input either advances one element per
- * output (step 1) or repeats one element (step 0).
- */
-typedef void (*vis_bin_span_fn)(const s8 *a, bool a_adv, const s8 *b,
-				bool b_adv, s8 *out, u32 n,
-				const struct vis_bin_args *p);
-
-static bool vis_bin_input_ok(const struct vis_model *m, u32 id)
-{
-	const struct vision_model_tensor *t = vis_tensor(m, id);
-
-	return t->location == VISION_MODEL_LOC_ARENA &&
-	       t->type == VISION_MODEL_TYPE_INT8 &&
-	       t->encoding == VISION_MODEL_ENC_DENSE;
-}
-
 /* Shapes and operands common to ADD and MUL. */
 static int vis_bin_check_shapes(const struct vis_model *m, u32 index,
 				struct vis_engine_error *err)
@@ -65,8 +49,8 @@ static int vis_bin_check_shapes(const struct vis_model *m, u32 index,
 	const struct vision_model_binary *p = &op->params.binary;
 	u32 d;
 
-	if (!vis_bin_input_ok(m, op->inputs[0]) ||
-	    !vis_bin_input_ok(m, op->inputs[1]))
+	if (!vis_arena_int8(m, op->inputs[0]) ||
+	    !vis_arena_int8(m, op->inputs[1]))
 		return vis_op_err(err, index, "inputs",
 				  "inputs must be dense INT8 arena tensors");
 	a = vis_tensor(m, op->inputs[0]);
@@ -84,28 +68,9 @@ static int vis_bin_check_shapes(const struct vis_model *m, u32 index,
 	if (!vis_check_act(p->act_min, p->act_max))
 		return vis_op_err(err, index, "act_min",
 				  "activation range not within int8");
-	for (d = 0; d < ARRAY_SIZE(p->reserved); d++)
-		if (p->reserved[d])
-			return vis_op_err(err, index, "reserved",
-					  "must be zero");
+	if (!vis_zero_words(p->reserved, ARRAY_SIZE(p->reserved)))
+		return vis_op_err(err, index, "reserved", "must be zero");
 	return 0;
-}
-
-/* Rows of the output: N * H, which fits in u32 (elements do). */
-static u32 vis_bin_units(const struct vis_model *m,
-			 const struct vision_model_op *op)
-{
-	const struct vision_model_tensor *o = vis_tensor(m, op->output);
-
-	return o->shape[0] * o->shape[1];
-}
-
-static u64 vis_bin_unit_macs(const struct vis_model *m,
-			     const struct vision_model_op *op)
-{
-	const struct vision_model_tensor *o = vis_tensor(m, op->output);
-
-	return (u64)o->shape[2] * o->shape[3];
 }
 
 /*
@@ -145,9 +110,131 @@ static bool vis_bin_row_flat(const u32 s[4], u32 w, u32 c, bool *adv)
 	return false;
 }
 
-static void vis_bin_run(const struct vis_exec *x,
-			const struct vision_model_op *op, u32 begin, u32 end,
-			vis_bin_span_fn span, const struct vis_bin_args *p)
+/* Elements per block of the element loops: a fixed trip count. */
+#define VIS_BIN_BLOCK 32
+
+/*
+ * vis_srdhm() for @b >= 0 (which rules out its one saturating case),
+ * computed on the magnitude of @a in unsigned 64-bit arithmetic: with
+ * P = |a| * b, gemmlowp's nudge and truncating division give
+ * (P + 2^30) >> 31 for a >= 0 and -((P + 2^30 - 1) >> 31) for a < 0.
+ * Compilers vectorise the unsigned widening multiply on any x86-64
+ * (pmuludq), not only where a signed one exists.
+ */
+static __always_inline s32 vis_srdhm_pos(s32 a, s32 b)
+{
+	u32 neg = (u32)(a >> 31);
+	u32 mag = ((u32)a ^ neg) - neg;
+	u64 prod = (u64)mag * (u32)b;
+	u32 q = (u32)((prod + (1ull << 30) - (neg & 1)) >> 31);
+
+	return (s32)((q ^ neg) - neg);
+}
+
+/*
+ * TFLite's AddFunc for one element. The left shift is done unsigned so
+ * that negative values are well defined; check() proved it cannot
+ * overflow, and that all multipliers are non-negative.
+ */
+static __always_inline s8 vis_add_elem(s32 x, s32 y,
+				       const struct vis_bin_args *p)
+{
+	s32 a = (s32)((u32)(x - p->zp1) << p->lshift);
+	s32 b = (s32)((u32)(y - p->zp2) << p->lshift);
+	s32 s1 = vis_rdbpot(vis_srdhm_pos(a, p->m1), p->rs1);
+	s32 s2 = vis_rdbpot(vis_srdhm_pos(b, p->m2), p->rs2);
+	s32 r = vis_rdbpot(vis_srdhm_pos(s1 + s2, p->m_out), p->rs_out);
+
+	return vis_sat8(r + p->zp_out, p->lo, p->hi);
+}
+
+/*
+ * TFLite's MulElementwise for one element. The product is at most
+ * 255 * 255; the left shift of MultiplyByQuantizedMultiplier wraps as
+ * TFLite's does for absurd scales, and the result is clamped before the
+ * zero point is added so that no int32 addition can overflow: clamp(r,
+ * lo - zp, hi - zp) + zp equals clamp(r + zp, lo, hi) computed in wider
+ * arithmetic. The multiplier is non-negative (checked).
+ */
+static __always_inline s8 vis_mul_elem(s32 x, s32 y,
+				       const struct vis_bin_args *p)
+{
+	s32 prod = (x - p->zp1) * (y - p->zp2);
+	s32 r = vis_rdbpot(vis_srdhm_pos((s32)((u32)prod << p->out_lshift),
+					 p->m_out),
+			   p->rs_out);
+	s32 lo = p->lo - p->zp_out, hi = p->hi - p->zp_out;
+
+	r = r < lo ? lo : r > hi ? hi : r;
+	return (s8)(r + p->zp_out);
+}
+
+/*
+ * @n elements, inputs stepping by @as and @bs (0 or 1), of ADD or (@mul)
+ * MUL. The parameters are copied to a local: the int8 stores may alias
+ * anything, which would otherwise force a reload of every parameter per
+ * element.
+ */
+static __always_inline void vis_bin_elems(const s8 *a, u32 as, const s8 *b,
+					  u32 bs, s8 *out, u32 n,
+					  const struct vis_bin_args *args,
+					  bool mul)
+{
+	const struct vis_bin_args p = *args;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		out[i] = mul ? vis_mul_elem(a[i * as], b[i * bs], &p) :
+			       vis_add_elem(a[i * as], b[i * bs], &p);
+}
+
+/*
+ * A span in blocks of VIS_BIN_BLOCK through local buffers, which alias
+ * nothing, so each block is one straight vectorisable loop; then the
+ * remainder element by element.
+ */
+static __always_inline void vis_bin_loop(const s8 *a, u32 as, const s8 *b,
+					 u32 bs, s8 *out, u32 n,
+					 const struct vis_bin_args *p, bool mul)
+{
+	s8 ta[VIS_BIN_BLOCK], tb[VIS_BIN_BLOCK], to[VIS_BIN_BLOCK];
+	u32 i, j;
+
+	for (i = 0; i + VIS_BIN_BLOCK <= n; i += VIS_BIN_BLOCK) {
+		for (j = 0; j < VIS_BIN_BLOCK; j++) {
+			ta[j] = a[(i + j) * as];
+			tb[j] = b[(i + j) * bs];
+		}
+		vis_bin_elems(ta, 1, tb, 1, to, VIS_BIN_BLOCK, p, mul);
+		memcpy(out + i, to, VIS_BIN_BLOCK);
+	}
+	vis_bin_elems(a + i * as, as, b + i * bs, bs, out + i, n - i, p, mul);
+}
+
+/* Constant steps: one specialised loop per layout. */
+static __always_inline void vis_bin_span(const s8 *a, bool a_adv, const s8 *b,
+					 bool b_adv, s8 *out, u32 n,
+					 const struct vis_bin_args *p, bool mul)
+{
+	if (a_adv && b_adv)
+		vis_bin_loop(a, 1, b, 1, out, n, p, mul);
+	else if (a_adv)
+		vis_bin_loop(a, 1, b, 0, out, n, p, mul);
+	else if (b_adv)
+		vis_bin_loop(a, 0, b, 1, out, n, p, mul);
+	else
+		vis_bin_loop(a, 0, b, 0, out, n, p, mul);
+}
+
+/*
+ * Output rows [@begin, @end) of ADD or (@mul) MUL: each row as one span
+ * where both inputs are flat over it, else a channel span per pixel
+ * (per-channel broadcast and kin).
+ */
+static __always_inline void vis_bin_run(const struct vis_exec *x,
+					const struct vision_model_op *op,
+					u32 begin, u32 end,
+					const struct vis_bin_args *p, bool mul)
 {
 	const struct vis_model *m = x->model;
 	const struct vision_model_tensor *o = vis_tensor(m, op->output);
@@ -155,75 +242,66 @@ static void vis_bin_run(const struct vis_exec *x,
 	const s8 *b = vis_tensor_data(x, op->inputs[1]);
 	s8 *out = vis_tensor_out(x, op->output);
 	u32 h = o->shape[1], w = o->shape[2], c = o->shape[3];
-	u32 sa[4], sb[4];
-	bool a_adv, b_adv, flat;
+	u32 sa[4], sb[4], spans, len, as, bs;
+	bool a_adv, b_adv;
 	u32 r, px;
 
 	vis_bin_strides(vis_tensor(m, op->inputs[0]), o, sa);
 	vis_bin_strides(vis_tensor(m, op->inputs[1]), o, sb);
-	flat = vis_bin_row_flat(sa, w, c, &a_adv) &&
-	       vis_bin_row_flat(sb, w, c, &b_adv);
-
+	if (vis_bin_row_flat(sa, w, c, &a_adv) &&
+	    vis_bin_row_flat(sb, w, c, &b_adv)) {
+		spans = 1;
+		len = w * c;
+		as = 0;
+		bs = 0;
+	} else {
+		spans = w;
+		len = c;
+		as = sa[2];
+		bs = sb[2];
+		a_adv = sa[3];
+		b_adv = sb[3];
+	}
 	for (r = begin; r < end; r++) {
 		u32 n = r / h, y = r % h;
 		const s8 *ar = a + n * sa[0] + y * sa[1];
 		const s8 *br = b + n * sb[0] + y * sb[1];
 		s8 *orow = out + (size_t)r * w * c;
 
-		if (flat) {
-			span(ar, a_adv, br, b_adv, orow, w * c, p);
-			continue;
-		}
-		/* A channel span per pixel: per-channel broadcast and kin. */
-		for (px = 0; px < w; px++)
-			span(ar + px * sa[2], sa[3], br + px * sb[2], sb[3],
-			     orow + (size_t)px * c, c, p);
+		for (px = 0; px < spans; px++)
+			vis_bin_span(ar + px * as, a_adv, br + px * bs, b_adv,
+				     orow + (size_t)px * len, len, p, mul);
 	}
+}
+
+/* The operands of ADD or (@mul) MUL. */
+static void vis_bin_args_init(const struct vis_model *m,
+			      const struct vision_model_op *op,
+			      struct vis_bin_args *p, bool mul)
+{
+	const struct vision_model_binary *bp = &op->params.binary;
+
+	memset(p, 0, sizeof(*p));
+	p->zp1 = vis_tensor(m, op->inputs[0])->zero_point;
+	p->zp2 = vis_tensor(m, op->inputs[1])->zero_point;
+	p->zp_out = vis_tensor(m, op->output)->zero_point;
+	p->m_out = bp->output.multiplier;
+	p->lo = bp->act_min;
+	p->hi = bp->act_max;
+	if (mul) {
+		p->out_lshift = bp->output.shift > 0 ? bp->output.shift : 0;
+		p->rs_out = bp->output.shift > 0 ? 0 : -bp->output.shift;
+		return;
+	}
+	p->lshift = bp->left_shift;
+	p->m1 = bp->input1.multiplier;
+	p->m2 = bp->input2.multiplier;
+	p->rs1 = -bp->input1.shift;
+	p->rs2 = -bp->input2.shift;
+	p->rs_out = -bp->output.shift;
 }
 
 /* ---- ADD ---------------------------------------------------------------- */
-
-/*
- * TFLite's AddFunc over a span. The parameters are copied to locals: the
- * int8 stores may alias anything, which would otherwise force a reload of
- * every parameter per element and defeat vectorisation. The left shift is
- * a multiplication so that negative values are well defined; check()
- * proved it cannot overflow.
- */
-static __always_inline void vis_add_loop(const s8 *a, u32 as, const s8 *b,
-					 u32 bs, s8 *out, u32 n,
-					 const struct vis_bin_args *p)
-{
-	const s32 zp1 = p->zp1, zp2 = p->zp2, zp_out = p->zp_out;
-	const s32 mul = p->lshift, m1 = p->m1, m2 = p->m2, m_out = p->m_out;
-	const int rs1 = p->rs1, rs2 = p->rs2, rs_out = p->rs_out;
-	const s32 lo = p->lo, hi = p->hi;
-	u32 i;
-
-	for (i = 0; i < n; i++) {
-		s32 s1 =
-			vis_rdbpot(vis_srdhm((a[i * as] - zp1) * mul, m1), rs1);
-		s32 s2 =
-			vis_rdbpot(vis_srdhm((b[i * bs] - zp2) * mul, m2), rs2);
-		s32 r = vis_rdbpot(vis_srdhm(s1 + s2, m_out), rs_out);
-
-		out[i] = vis_sat8(r + zp_out, lo, hi);
-	}
-}
-
-static void vis_add_span(const s8 *a, bool a_adv, const s8 *b, bool b_adv,
-			 s8 *out, u32 n, const struct vis_bin_args *p)
-{
-	/* Constant steps: one specialised loop per layout. */
-	if (a_adv && b_adv)
-		vis_add_loop(a, 1, b, 1, out, n, p);
-	else if (a_adv)
-		vis_add_loop(a, 1, b, 0, out, n, p);
-	else if (b_adv)
-		vis_add_loop(a, 0, b, 1, out, n, p);
-	else
-		vis_add_loop(a, 0, b, 0, out, n, p);
-}
 
 static int vis_add_check(const struct vis_model *m, u32 index,
 			 struct vis_engine_error *err)
@@ -257,24 +335,10 @@ static int vis_add_check(const struct vis_model *m, u32 index,
 static void vis_add_run(const struct vis_exec *x,
 			const struct vision_model_op *op, u32 begin, u32 end)
 {
-	const struct vis_model *m = x->model;
-	const struct vision_model_binary *bp = &op->params.binary;
-	const struct vis_bin_args p = {
-		.zp1 = vis_tensor(m, op->inputs[0])->zero_point,
-		.zp2 = vis_tensor(m, op->inputs[1])->zero_point,
-		.zp_out = vis_tensor(m, op->output)->zero_point,
-		.lshift = 1 << bp->left_shift,
-		.m1 = bp->input1.multiplier,
-		.m2 = bp->input2.multiplier,
-		.m_out = bp->output.multiplier,
-		.rs1 = -bp->input1.shift,
-		.rs2 = -bp->input2.shift,
-		.rs_out = -bp->output.shift,
-		.lo = bp->act_min,
-		.hi = bp->act_max,
-	};
+	struct vis_bin_args p;
 
-	vis_bin_run(x, op, begin, end, vis_add_span, &p);
+	vis_bin_args_init(x->model, op, &p, false);
+	vis_bin_run(x, op, begin, end, &p, false);
 }
 
 const struct vis_op_desc vis_op_add = {
@@ -282,52 +346,12 @@ const struct vis_op_desc vis_op_add = {
 	.min_inputs = 2,
 	.max_inputs = 2,
 	.check = vis_add_check,
-	.units = vis_bin_units,
-	.unit_macs = vis_bin_unit_macs,
+	.units = vis_op_rows,
+	.unit_macs = vis_op_row_elems,
 	.run = vis_add_run,
 };
 
 /* ---- MUL ---------------------------------------------------------------- */
-
-/*
- * TFLite's MulElementwise over a span. The product is at most 255 * 255;
- * the left shift of MultiplyByQuantizedMultiplier wraps as TFLite's does
- * for absurd scales, and the result is clamped before the zero point is
- * added so that no int32 addition can overflow: clamp(r, lo - zp,
- * hi - zp) + zp equals clamp(r + zp, lo, hi) computed in wider arithmetic.
- */
-static __always_inline void vis_mul_loop(const s8 *a, u32 as, const s8 *b,
-					 u32 bs, s8 *out, u32 n,
-					 const struct vis_bin_args *p)
-{
-	const s32 zp1 = p->zp1, zp2 = p->zp2, zp_out = p->zp_out;
-	const s32 m_out = p->m_out;
-	const int ls = p->out_lshift, rs = p->rs_out;
-	const s32 lo = p->lo - zp_out, hi = p->hi - zp_out;
-	u32 i;
-
-	for (i = 0; i < n; i++) {
-		s32 prod = (a[i * as] - zp1) * (b[i * bs] - zp2);
-		s32 r = vis_rdbpot(vis_srdhm((s32)((u32)prod << ls), m_out),
-				   rs);
-
-		r = r < lo ? lo : r > hi ? hi : r;
-		out[i] = (s8)(r + zp_out);
-	}
-}
-
-static void vis_mul_span(const s8 *a, bool a_adv, const s8 *b, bool b_adv,
-			 s8 *out, u32 n, const struct vis_bin_args *p)
-{
-	if (a_adv && b_adv)
-		vis_mul_loop(a, 1, b, 1, out, n, p);
-	else if (a_adv)
-		vis_mul_loop(a, 1, b, 0, out, n, p);
-	else if (b_adv)
-		vis_mul_loop(a, 0, b, 1, out, n, p);
-	else
-		vis_mul_loop(a, 0, b, 0, out, n, p);
-}
 
 static int vis_mul_check(const struct vis_model *m, u32 index,
 			 struct vis_engine_error *err)
@@ -352,20 +376,10 @@ static int vis_mul_check(const struct vis_model *m, u32 index,
 static void vis_mul_run(const struct vis_exec *x,
 			const struct vision_model_op *op, u32 begin, u32 end)
 {
-	const struct vis_model *m = x->model;
-	const struct vision_model_binary *bp = &op->params.binary;
-	const struct vis_bin_args p = {
-		.zp1 = vis_tensor(m, op->inputs[0])->zero_point,
-		.zp2 = vis_tensor(m, op->inputs[1])->zero_point,
-		.zp_out = vis_tensor(m, op->output)->zero_point,
-		.m_out = bp->output.multiplier,
-		.out_lshift = bp->output.shift > 0 ? bp->output.shift : 0,
-		.rs_out = bp->output.shift > 0 ? 0 : -bp->output.shift,
-		.lo = bp->act_min,
-		.hi = bp->act_max,
-	};
+	struct vis_bin_args p;
 
-	vis_bin_run(x, op, begin, end, vis_mul_span, &p);
+	vis_bin_args_init(x->model, op, &p, true);
+	vis_bin_run(x, op, begin, end, &p, true);
 }
 
 const struct vis_op_desc vis_op_mul = {
@@ -373,7 +387,7 @@ const struct vis_op_desc vis_op_mul = {
 	.min_inputs = 2,
 	.max_inputs = 2,
 	.check = vis_mul_check,
-	.units = vis_bin_units,
-	.unit_macs = vis_bin_unit_macs,
+	.units = vis_op_rows,
+	.unit_macs = vis_op_row_elems,
 	.run = vis_mul_run,
 };

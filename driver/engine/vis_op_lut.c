@@ -25,13 +25,10 @@ static int vis_lut_check(const struct vis_model *m, u32 index,
 	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
 	const struct vision_model_tensor *lut = vis_tensor(m, op->inputs[1]);
 	const struct vision_model_tensor *o = vis_tensor(m, op->output);
-	u32 i;
+	int ret = vis_check_arena_input(m, index, err);
 
-	if (in->location != VISION_MODEL_LOC_ARENA ||
-	    in->type != VISION_MODEL_TYPE_INT8 ||
-	    in->encoding != VISION_MODEL_ENC_DENSE)
-		return vis_op_err(err, index, "inputs",
-				  "input must be a dense INT8 arena tensor");
+	if (ret)
+		return ret;
 	/* Dense, so its size is its element count: 256 bytes exactly. */
 	if (lut->location != VISION_MODEL_LOC_CONST ||
 	    lut->type != VISION_MODEL_TYPE_INT8 ||
@@ -39,13 +36,11 @@ static int vis_lut_check(const struct vis_model *m, u32 index,
 	    vis_tensor_elems(lut) != 256)
 		return vis_op_err(err, index, "inputs",
 				  "table must be 256 dense constant INT8");
-	for (i = 0; i < 4; i++)
-		if (o->shape[i] != in->shape[i])
-			return vis_op_err(err, index, "output",
-					  "shape differs from the input's");
-	for (i = 0; i < ARRAY_SIZE(op->params.raw); i++)
-		if (op->params.raw[i])
-			return vis_op_err(err, index, "params", "must be zero");
+	if (!vis_same_shape(o, in))
+		return vis_op_err(err, index, "output",
+				  "shape differs from the input's");
+	if (!vis_zero_words(op->params.raw, ARRAY_SIZE(op->params.raw)))
+		return vis_op_err(err, index, "params", "must be zero");
 	return 0;
 }
 

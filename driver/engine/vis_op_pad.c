@@ -21,13 +21,10 @@ static int vis_pad_check(const struct vis_model *m, u32 index,
 	const struct vision_model_pad *p = &op->params.pad;
 	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
 	const struct vision_model_tensor *o = vis_tensor(m, op->output);
-	u32 i;
+	int ret = vis_check_arena_input(m, index, err);
 
-	if (in->location != VISION_MODEL_LOC_ARENA ||
-	    in->type != VISION_MODEL_TYPE_INT8 ||
-	    in->encoding != VISION_MODEL_ENC_DENSE)
-		return vis_op_err(err, index, "inputs",
-				  "input must be a dense INT8 arena tensor");
+	if (ret)
+		return ret;
 	/* u64 sums: the paddings are arbitrary u32 values. */
 	if (o->shape[0] != in->shape[0] || o->shape[3] != in->shape[3] ||
 	    o->shape[1] != (u64)in->shape[1] + p->top + p->bottom ||
@@ -38,27 +35,9 @@ static int vis_pad_check(const struct vis_model *m, u32 index,
 				  "quantization differs from the input's");
 	if (p->value < -128 || p->value > 127)
 		return vis_op_err(err, index, "value", "not an int8 value");
-	for (i = 0; i < ARRAY_SIZE(p->reserved); i++)
-		if (p->reserved[i])
-			return vis_op_err(err, index, "reserved",
-					  "must be zero");
+	if (!vis_zero_words(p->reserved, ARRAY_SIZE(p->reserved)))
+		return vis_op_err(err, index, "reserved", "must be zero");
 	return 0;
-}
-
-static u32 vis_pad_units(const struct vis_model *m,
-			 const struct vision_model_op *op)
-{
-	const struct vision_model_tensor *o = vis_tensor(m, op->output);
-
-	return o->shape[0] * o->shape[1];
-}
-
-static u64 vis_pad_unit_macs(const struct vis_model *m,
-			     const struct vision_model_op *op)
-{
-	const struct vision_model_tensor *o = vis_tensor(m, op->output);
-
-	return (u64)o->shape[2] * o->shape[3];
 }
 
 static void vis_pad_run(const struct vis_exec *x,
@@ -103,7 +82,7 @@ const struct vis_op_desc vis_op_pad = {
 	.min_inputs = 1,
 	.max_inputs = 1,
 	.check = vis_pad_check,
-	.units = vis_pad_units,
-	.unit_macs = vis_pad_unit_macs,
+	.units = vis_op_rows,
+	.unit_macs = vis_op_row_elems,
 	.run = vis_pad_run,
 };

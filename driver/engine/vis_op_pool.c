@@ -27,25 +27,6 @@
 /* Channels per block: 64 int32 accumulators are 256 bytes of stack. */
 #define VIS_POOL_CBLK 64
 
-static bool vis_pool_input_ok(const struct vis_model *m, u32 id)
-{
-	const struct vision_model_tensor *t = vis_tensor(m, id);
-
-	return t->location == VISION_MODEL_LOC_ARENA &&
-	       t->type == VISION_MODEL_TYPE_INT8 &&
-	       t->encoding == VISION_MODEL_ENC_DENSE;
-}
-
-static bool vis_pool_reserved_ok(const struct vision_model_pool *p)
-{
-	u32 i;
-
-	for (i = 0; i < ARRAY_SIZE(p->reserved); i++)
-		if (p->reserved[i])
-			return false;
-	return true;
-}
-
 /*
  * Output extent of one dimension: floor((in + pads - filter) / stride) + 1.
  * Pads below the filter size keep at least one input position in every
@@ -70,11 +51,11 @@ static int vis_pool_check(const struct vis_model *m, u32 index,
 	const struct vision_model_op *op = &m->ops[index];
 	const struct vision_model_pool *p = &op->params.pool;
 	const struct vision_model_tensor *in, *o;
+	int ret = vis_check_arena_input(m, index, err);
 	u64 oh, ow, taps;
 
-	if (!vis_pool_input_ok(m, op->inputs[0]))
-		return vis_op_err(err, index, "inputs",
-				  "input must be a dense INT8 arena tensor");
+	if (ret)
+		return ret;
 	in = vis_tensor(m, op->inputs[0]);
 	o = vis_tensor(m, op->output);
 	if (!p->filter_h || !p->filter_w)
@@ -100,7 +81,7 @@ static int vis_pool_check(const struct vis_model *m, u32 index,
 	if (!vis_check_act(p->act_min, p->act_max))
 		return vis_op_err(err, index, "act_min",
 				  "activation range not within int8");
-	if (!vis_pool_reserved_ok(p))
+	if (!vis_zero_words(p->reserved, ARRAY_SIZE(p->reserved)))
 		return vis_op_err(err, index, "reserved", "must be zero");
 	/*
 	 * The average's int32 sum and its rounding term stay below
@@ -112,14 +93,6 @@ static int vis_pool_check(const struct vis_model *m, u32 index,
 		return vis_op_err(err, index, "filter_h",
 				  "window too large for an int32 sum");
 	return 0;
-}
-
-static u32 vis_pool_units(const struct vis_model *m,
-			  const struct vision_model_op *op)
-{
-	const struct vision_model_tensor *o = vis_tensor(m, op->output);
-
-	return o->shape[0] * o->shape[1];
 }
 
 static u64 vis_pool_unit_macs(const struct vis_model *m,
@@ -175,48 +148,66 @@ static void vis_pool_geom(const struct vis_exec *x,
 	g->p = &op->params.pool;
 }
 
-/* ---- MAX_POOL ------------------------------------------------------------ */
-
-static int vis_max_pool_check(const struct vis_model *m, u32 index,
-			      struct vis_engine_error *err)
-{
-	return vis_pool_check(m, index, err, false);
-}
-
 /*
- * One output pixel of MAX_POOL: channels of @o from the input rows
- * [@y0, @y1) and columns [@x0, @x1) of batch entry @n.
+ * One output pixel of MAX_POOL or (@avg) AVG_POOL: channels of @o from
+ * the input rows [@y0, @y1) and columns [@x0, @x1) of batch entry @n, a
+ * block of channels at a time.
  */
-static void vis_max_pool_pixel(const struct vis_pool_geom *g, u32 n, u32 y0,
-			       u32 y1, u32 x0, u32 x1, s8 *o)
+static __always_inline void vis_pool_pixel(const struct vis_pool_geom *g, u32 n,
+					   u32 y0, u32 y1, u32 x0, u32 x1,
+					   s8 *o, bool avg)
 {
-	const s8 lo = (s8)g->p->act_min, hi = (s8)g->p->act_max;
+	/* Non-zero and below 2^24: check() saw to both. */
+	const s32 count = (s32)((y1 - y0) * (x1 - x0));
+	const s32 lo = g->p->act_min, hi = g->p->act_max;
+	s32 acc[VIS_POOL_CBLK];
 	s8 mx[VIS_POOL_CBLK];
 	u32 c0, nb, y, xx, j;
 
 	for (c0 = 0; c0 < g->c; c0 += nb) {
 		nb = min_t(u32, VIS_POOL_CBLK, g->c - c0);
-		/* Starting from act_min folds the lower clamp in. */
-		for (j = 0; j < nb; j++)
-			mx[j] = lo;
+		/* MAX: starting from act_min folds the lower clamp in. */
+		for (j = 0; j < nb; j++) {
+			if (avg)
+				acc[j] = 0;
+			else
+				mx[j] = (s8)lo;
+		}
 		for (y = y0; y < y1; y++) {
 			const s8 *ip =
 				g->in +
 				(((size_t)n * g->h + y) * g->w + x0) * g->c +
 				c0;
 
-			for (xx = x0; xx < x1; xx++, ip += g->c)
-				for (j = 0; j < nb; j++)
-					mx[j] = max(mx[j], ip[j]);
+			for (xx = x0; xx < x1; xx++, ip += g->c) {
+				for (j = 0; j < nb; j++) {
+					if (avg)
+						acc[j] += ip[j];
+					else
+						mx[j] = max(mx[j], ip[j]);
+				}
+			}
 		}
-		for (j = 0; j < nb; j++)
-			o[c0 + j] = min(mx[j], hi);
+		for (j = 0; j < nb; j++) {
+			s32 a;
+
+			if (!avg) {
+				o[c0 + j] = min_t(s8, mx[j], hi);
+				continue;
+			}
+			/* TFLite rounds half away from zero. */
+			a = acc[j];
+			a = a > 0 ? (a + count / 2) / count :
+				    (a - count / 2) / count;
+			o[c0 + j] = vis_sat8(a, lo, hi);
+		}
 	}
 }
 
-static void vis_max_pool_run(const struct vis_exec *x,
-			     const struct vision_model_op *op, u32 begin,
-			     u32 end)
+/* Output rows [@begin, @end) of MAX_POOL or (@avg) AVG_POOL. */
+static __always_inline void vis_pool_run(const struct vis_exec *x,
+					 const struct vision_model_op *op,
+					 u32 begin, u32 end, bool avg)
 {
 	struct vis_pool_geom g;
 	u32 r, ox, y0, y1, x0, x1;
@@ -228,11 +219,26 @@ static void vis_max_pool_run(const struct vis_exec *x,
 		for (ox = 0; ox < g.ow; ox++) {
 			vis_pool_window(ox, g.p->stride_w, g.p->pad_left,
 					g.p->filter_w, g.w, &x0, &x1);
-			vis_max_pool_pixel(&g, r / g.oh, y0, y1, x0, x1,
-					   g.out + ((size_t)r * g.ow + ox) *
-							   g.c);
+			vis_pool_pixel(&g, r / g.oh, y0, y1, x0, x1,
+				       g.out + ((size_t)r * g.ow + ox) * g.c,
+				       avg);
 		}
 	}
+}
+
+/* ---- MAX_POOL ------------------------------------------------------------ */
+
+static int vis_max_pool_check(const struct vis_model *m, u32 index,
+			      struct vis_engine_error *err)
+{
+	return vis_pool_check(m, index, err, false);
+}
+
+static void vis_max_pool_run(const struct vis_exec *x,
+			     const struct vision_model_op *op, u32 begin,
+			     u32 end)
+{
+	vis_pool_run(x, op, begin, end, false);
 }
 
 const struct vis_op_desc vis_op_max_pool = {
@@ -240,7 +246,7 @@ const struct vis_op_desc vis_op_max_pool = {
 	.min_inputs = 1,
 	.max_inputs = 1,
 	.check = vis_max_pool_check,
-	.units = vis_pool_units,
+	.units = vis_op_rows,
 	.unit_macs = vis_pool_unit_macs,
 	.run = vis_max_pool_run,
 };
@@ -253,60 +259,11 @@ static int vis_avg_pool_check(const struct vis_model *m, u32 index,
 	return vis_pool_check(m, index, err, true);
 }
 
-/* One output pixel of AVG_POOL; see vis_max_pool_pixel(). */
-static void vis_avg_pool_pixel(const struct vis_pool_geom *g, u32 n, u32 y0,
-			       u32 y1, u32 x0, u32 x1, s8 *o)
-{
-	/* Non-zero and below 2^24: check() saw to both. */
-	const s32 count = (s32)((y1 - y0) * (x1 - x0));
-	const s32 lo = g->p->act_min, hi = g->p->act_max;
-	s32 acc[VIS_POOL_CBLK];
-	u32 c0, nb, y, xx, j;
-
-	for (c0 = 0; c0 < g->c; c0 += nb) {
-		nb = min_t(u32, VIS_POOL_CBLK, g->c - c0);
-		for (j = 0; j < nb; j++)
-			acc[j] = 0;
-		for (y = y0; y < y1; y++) {
-			const s8 *ip =
-				g->in +
-				(((size_t)n * g->h + y) * g->w + x0) * g->c +
-				c0;
-
-			for (xx = x0; xx < x1; xx++, ip += g->c)
-				for (j = 0; j < nb; j++)
-					acc[j] += ip[j];
-		}
-		/* TFLite rounds half away from zero. */
-		for (j = 0; j < nb; j++) {
-			s32 a = acc[j];
-
-			a = a > 0 ? (a + count / 2) / count :
-				    (a - count / 2) / count;
-			o[c0 + j] = vis_sat8(a, lo, hi);
-		}
-	}
-}
-
 static void vis_avg_pool_run(const struct vis_exec *x,
 			     const struct vision_model_op *op, u32 begin,
 			     u32 end)
 {
-	struct vis_pool_geom g;
-	u32 r, ox, y0, y1, x0, x1;
-
-	vis_pool_geom(x, op, &g);
-	for (r = begin; r < end; r++) {
-		vis_pool_window(r % g.oh, g.p->stride_h, g.p->pad_top,
-				g.p->filter_h, g.h, &y0, &y1);
-		for (ox = 0; ox < g.ow; ox++) {
-			vis_pool_window(ox, g.p->stride_w, g.p->pad_left,
-					g.p->filter_w, g.w, &x0, &x1);
-			vis_avg_pool_pixel(&g, r / g.oh, y0, y1, x0, x1,
-					   g.out + ((size_t)r * g.ow + ox) *
-							   g.c);
-		}
-	}
+	vis_pool_run(x, op, begin, end, true);
 }
 
 const struct vis_op_desc vis_op_avg_pool = {
@@ -314,7 +271,7 @@ const struct vis_op_desc vis_op_avg_pool = {
 	.min_inputs = 1,
 	.max_inputs = 1,
 	.check = vis_avg_pool_check,
-	.units = vis_pool_units,
+	.units = vis_op_rows,
 	.unit_macs = vis_pool_unit_macs,
 	.run = vis_avg_pool_run,
 };
@@ -327,10 +284,10 @@ static int vis_global_avg_pool_check(const struct vis_model *m, u32 index,
 	const struct vision_model_op *op = &m->ops[index];
 	const struct vision_model_pool *p = &op->params.pool;
 	const struct vision_model_tensor *in, *o;
+	int ret = vis_check_arena_input(m, index, err);
 
-	if (!vis_pool_input_ok(m, op->inputs[0]))
-		return vis_op_err(err, index, "inputs",
-				  "input must be a dense INT8 arena tensor");
+	if (ret)
+		return ret;
 	in = vis_tensor(m, op->inputs[0]);
 	o = vis_tensor(m, op->output);
 	if (p->filter_h || p->filter_w || p->stride_h || p->stride_w)
@@ -348,7 +305,7 @@ static int vis_global_avg_pool_check(const struct vis_model *m, u32 index,
 	if (!vis_check_act(p->act_min, p->act_max))
 		return vis_op_err(err, index, "act_min",
 				  "activation range not within int8");
-	if (!vis_pool_reserved_ok(p))
+	if (!vis_zero_words(p->reserved, ARRAY_SIZE(p->reserved)))
 		return vis_op_err(err, index, "reserved", "must be zero");
 	/* Each of the H * W terms x - zero point is at most 255 in size. */
 	if ((u64)in->shape[1] * in->shape[2] * 255 > S32_MAX)

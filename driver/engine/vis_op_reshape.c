@@ -21,13 +21,10 @@ static int vis_reshape_check(const struct vis_model *m, u32 index,
 	const struct vision_model_op *op = &m->ops[index];
 	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
 	const struct vision_model_tensor *o = vis_tensor(m, op->output);
-	u32 i;
+	int ret = vis_check_arena_input(m, index, err);
 
-	if (in->location != VISION_MODEL_LOC_ARENA ||
-	    in->type != VISION_MODEL_TYPE_INT8 ||
-	    in->encoding != VISION_MODEL_ENC_DENSE)
-		return vis_op_err(err, index, "inputs",
-				  "input must be a dense INT8 arena tensor");
+	if (ret)
+		return ret;
 	if (o->offset != in->offset)
 		return vis_op_err(err, index, "output",
 				  "not at the input's arena offset");
@@ -37,9 +34,8 @@ static int vis_reshape_check(const struct vis_model *m, u32 index,
 	if (o->zero_point != in->zero_point)
 		return vis_op_err(err, index, "output",
 				  "quantization differs from the input's");
-	for (i = 0; i < ARRAY_SIZE(op->params.raw); i++)
-		if (op->params.raw[i])
-			return vis_op_err(err, index, "params", "must be zero");
+	if (!vis_zero_words(op->params.raw, ARRAY_SIZE(op->params.raw)))
+		return vis_op_err(err, index, "params", "must be zero");
 	return 0;
 }
 

@@ -197,13 +197,10 @@ static int vis_resize_check(const struct vis_model *m, u32 index,
 	const struct vision_model_resize *p = &op->params.resize;
 	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
 	const struct vision_model_tensor *out = vis_tensor(m, op->output);
-	u32 i;
+	int ret = vis_check_arena_input(m, index, err);
 
-	if (in->type != VISION_MODEL_TYPE_INT8 ||
-	    in->location != VISION_MODEL_LOC_ARENA ||
-	    in->encoding != VISION_MODEL_ENC_DENSE)
-		return vis_op_err(err, index, "inputs",
-				  "input must be a dense INT8 arena tensor");
+	if (ret)
+		return ret;
 	if (out->shape[0] != in->shape[0] || out->shape[3] != in->shape[3])
 		return vis_op_err(err, index, "output",
 				  "output N and C must equal the input's");
@@ -222,22 +219,13 @@ static int vis_resize_check(const struct vis_model *m, u32 index,
 	if (p->align_corners && p->half_pixel_centers)
 		return vis_op_err(err, index, "half_pixel_centers",
 				  "half_pixel_centers with align_corners");
-	for (i = 0; i < ARRAY_SIZE(p->reserved); i++)
-		if (p->reserved[i])
-			return vis_op_err(err, index, "params",
-					  "reserved parameters must be zero");
+	if (!vis_zero_words(p->reserved, ARRAY_SIZE(p->reserved)))
+		return vis_op_err(err, index, "params",
+				  "reserved parameters must be zero");
 	return 0;
 }
 
-/* One unit is one output row (n, y). */
-static u32 vis_resize_units(const struct vis_model *m,
-			    const struct vision_model_op *op)
-{
-	const struct vision_model_tensor *out = vis_tensor(m, op->output);
-
-	return out->shape[0] * out->shape[1];
-}
-
+/* One unit is one output row (n, y): vis_op_rows(). */
 static u64 vis_resize_unit_macs(const struct vis_model *m,
 				const struct vision_model_op *op)
 {
@@ -294,7 +282,7 @@ const struct vis_op_desc vis_op_resize = {
 	.min_inputs = 1,
 	.max_inputs = 1,
 	.check = vis_resize_check,
-	.units = vis_resize_units,
+	.units = vis_op_rows,
 	.unit_macs = vis_resize_unit_macs,
 	.run = vis_resize_run,
 };

@@ -195,18 +195,14 @@ static int vis_softmax_check(const struct vis_model *m, u32 index,
 	const struct vision_model_softmax *p = &op->params.softmax;
 	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
 	const struct vision_model_tensor *out = vis_tensor(m, op->output);
+	int ret = vis_check_arena_input(m, index, err);
 	u64 reach;
-	u32 i;
 
-	if (in->type != VISION_MODEL_TYPE_INT8 ||
-	    in->location != VISION_MODEL_LOC_ARENA ||
-	    in->encoding != VISION_MODEL_ENC_DENSE)
-		return vis_op_err(err, index, "inputs",
-				  "input must be a dense INT8 arena tensor");
-	for (i = 0; i < 4; i++)
-		if (in->shape[i] != out->shape[i])
-			return vis_op_err(err, index, "output",
-					  "output shape differs from input");
+	if (ret)
+		return ret;
+	if (!vis_same_shape(in, out))
+		return vis_op_err(err, index, "output",
+				  "output shape differs from input");
 	if (out->zero_point != S8_MIN)
 		return vis_op_err(err, index, "output",
 				  "output zero point must be -128");
@@ -228,22 +224,13 @@ static int vis_softmax_check(const struct vis_model *m, u32 index,
 	if ((reach << p->input_beta_left_shift) > (1ull << 31))
 		return vis_op_err(err, index, "diff_min",
 				  "diff_min too low for the left shift");
-	for (i = 0; i < ARRAY_SIZE(p->reserved); i++)
-		if (p->reserved[i])
-			return vis_op_err(err, index, "params",
-					  "reserved parameters must be zero");
+	if (!vis_zero_words(p->reserved, ARRAY_SIZE(p->reserved)))
+		return vis_op_err(err, index, "params",
+				  "reserved parameters must be zero");
 	return 0;
 }
 
-/* One unit is one (n, h) row: W vectors of C elements. */
-static u32 vis_softmax_units(const struct vis_model *m,
-			     const struct vision_model_op *op)
-{
-	const struct vision_model_tensor *out = vis_tensor(m, op->output);
-
-	return out->shape[0] * out->shape[1];
-}
-
+/* One unit is one (n, h) row of W vectors of C elements: vis_op_rows(). */
 static u64 vis_softmax_unit_macs(const struct vis_model *m,
 				 const struct vision_model_op *op)
 {
@@ -280,7 +267,7 @@ const struct vis_op_desc vis_op_softmax = {
 	.min_inputs = 1,
 	.max_inputs = 1,
 	.check = vis_softmax_check,
-	.units = vis_softmax_units,
+	.units = vis_op_rows,
 	.unit_macs = vis_softmax_unit_macs,
 	.run = vis_softmax_run,
 };

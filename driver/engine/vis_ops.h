@@ -158,4 +158,23 @@ static inline void *vis_tensor_out(const struct vis_exec *x, u32 id)
 	return x->arena + x->model->tensors[id].offset;
 }
 
+/*
+ * Checks and unit counts shared by operators (vis_op_check.c):
+ * vis_arena_int8() - whether tensor @id is a dense INT8 arena tensor;
+ * vis_check_arena_input() - 0, or the error for operator @index whose
+ * first input is not one; vis_zero_words() - whether @n words are zero
+ * (reserved parameters); vis_same_shape() - whether two tensors have the
+ * same shape; vis_op_rows() and vis_op_row_elems() - units of operators
+ * that work one output row (n, y) at a time, and the elements of a row.
+ */
+bool vis_arena_int8(const struct vis_model *m, u32 id);
+int vis_check_arena_input(const struct vis_model *m, u32 index,
+			  struct vis_engine_error *err);
+bool vis_zero_words(const u32 *w, u32 n);
+bool vis_same_shape(const struct vision_model_tensor *a,
+		    const struct vision_model_tensor *b);
+u32 vis_op_rows(const struct vis_model *m, const struct vision_model_op *op);
+u64 vis_op_row_elems(const struct vis_model *m,
+		     const struct vision_model_op *op);
+
 #endif /* __VIS_OPS_H__ */

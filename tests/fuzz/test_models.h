@@ -58,20 +58,30 @@ static inline void tm_fill_s8(int8_t *p, size_t n, uint32_t *seed)
 		p[i] = (int8_t)((int32_t)(tm_rand(seed) % 255) - 127);
 }
 
-/* @n requantization entries of about 2^(shift - 1), in the const data. */
-static inline uint32_t tm_requant(struct vmb *b, uint32_t n, int32_t shift,
-				  uint32_t *seed)
+/* @n requantization entries of about 2^(shift - 1) (free() them). */
+static inline struct vision_model_requant *
+tm_requant_rows(uint32_t n, int32_t shift, uint32_t *seed)
 {
 	struct vision_model_requant *r = calloc(n, sizeof(*r));
-	uint32_t i, off;
+	uint32_t i;
 
-	if (!r)
-		return 0;
-	for (i = 0; i < n; i++) {
+	for (i = 0; r && i < n; i++) {
 		r[i].multiplier =
 			(int32_t)((1u << 30) + tm_rand(seed) % 0x3fffffff);
 		r[i].shift = shift;
 	}
+	return r;
+}
+
+/* The same entries in the const data; returns their offset. */
+static inline uint32_t tm_requant(struct vmb *b, uint32_t n, int32_t shift,
+				  uint32_t *seed)
+{
+	struct vision_model_requant *r = tm_requant_rows(n, shift, seed);
+	uint32_t off;
+
+	if (!r)
+		return 0;
 	off = vmb_const(b, r, n * sizeof(*r), 8);
 	free(r);
 	return off;
@@ -114,54 +124,42 @@ static inline uint32_t tm_conv(struct vmb *b, uint32_t in, uint32_t cin,
 			       uint32_t groups, uint32_t *seed,
 			       const char *name, uint32_t *wid, uint32_t *bid)
 {
-	uint32_t wshape[4] = { cout, k, k, cin / groups };
-	uint32_t bshape[4] = { 1, 1, 1, cout };
+	const struct vision_model_conv p =
+		vmb_conv_params(stride, pad, groups, -128, 127);
 	uint32_t oshape[4] = { 1, oh, ow, cout };
-	union vision_model_op_params p;
 	size_t wn = (size_t)cout * k * k * (cin / groups);
 	int8_t *w = malloc(wn);
 	int32_t *bias = calloc(cout, sizeof(*bias));
 	float *scales = calloc(cout, sizeof(*scales));
-	uint32_t i, ins[3], out;
+	struct vmb_weights wt = {
+		.data = w,
+		.size = wn,
+		.encoding = VISION_MODEL_ENC_DENSE,
+		.shape = { cout, k, k, cin / groups },
+		.scale = 0.01f,
+		.channel_scales = scales,
+		.bias = bias,
+		.bias_scale = 0.0001f,
+		.name = name ? "conv.weights" : NULL,
+		.bias_name = name ? "conv.bias" : NULL,
+	};
+	struct vision_model_requant *rq = NULL;
+	uint32_t i, out = VISION_MODEL_NO_TENSOR;
 
-	if (!w || !bias || !scales) {
-		free(w);
-		free(bias);
-		free(scales);
-		return VISION_MODEL_NO_TENSOR;
-	}
+	if (!w || !bias || !scales)
+		goto out;
 	tm_fill_s8(w, wn, seed);
 	for (i = 0; i < cout; i++) {
 		bias[i] = (int32_t)(tm_rand(seed) % 2001) - 1000;
 		scales[i] = 0.01f + 0.001f * (float)i;
 	}
-	ins[0] = in;
-	ins[1] = vmb_const_tensor(b, wshape, VISION_MODEL_TYPE_INT8, 0, 0.01f,
-				  scales, VISION_MODEL_ENC_DENSE, w, wn,
-				  name ? "conv.weights" : NULL);
-	ins[2] = vmb_const_tensor(b, bshape, VISION_MODEL_TYPE_INT32, 0,
-				  0.0001f, NULL, VISION_MODEL_ENC_DENSE, bias,
-				  cout * sizeof(*bias),
-				  name ? "conv.bias" : NULL);
-	out = vmb_arena_tensor(b, oshape, 3, 0.05f, name);
-	memset(&p, 0, sizeof(p));
-	p.conv.stride_h = stride;
-	p.conv.stride_w = stride;
-	p.conv.dilation_h = 1;
-	p.conv.dilation_w = 1;
-	p.conv.pad_top = pad;
-	p.conv.pad_left = pad;
-	p.conv.pad_bottom = pad;
-	p.conv.pad_right = pad;
-	p.conv.groups = groups;
-	p.conv.act_min = -128;
-	p.conv.act_max = 127;
-	p.conv.requant = tm_requant(b, cout, -7, seed);
-	vmb_op(b, VISION_MODEL_OP_CONV_2D, ins, 3, out, &p, name);
-	if (wid)
-		*wid = ins[1];
-	if (bid)
-		*bid = ins[2];
+	rq = tm_requant_rows(cout, -7, seed);
+	wt.requant = rq;
+	if (rq)
+		out = vmb_conv2d(b, VISION_MODEL_OP_CONV_2D, in, &wt, &p,
+				 oshape, 3, 0.05f, name, wid, bid);
+out:
+	free(rq);
 	free(w);
 	free(bias);
 	free(scales);
@@ -172,39 +170,34 @@ static inline uint32_t tm_conv(struct vmb *b, uint32_t in, uint32_t cin,
 static inline uint32_t tm_fc(struct vmb *b, uint32_t in, uint32_t k,
 			     uint32_t cout, uint32_t *seed, const char *name)
 {
-	uint32_t wshape[4] = { cout, 1, 1, k };
-	uint32_t bshape[4] = { 1, 1, 1, cout };
+	const struct vision_model_conv p = vmb_conv_params(1, 0, 1, -128, 127);
 	uint32_t oshape[4] = { 1, 1, 1, cout };
-	union vision_model_op_params p;
 	int8_t *w = malloc((size_t)cout * k);
 	int32_t *bias = calloc(cout, sizeof(*bias));
-	uint32_t ins[3], out;
+	struct vmb_weights wt = {
+		.data = w,
+		.size = (size_t)cout * k,
+		.encoding = VISION_MODEL_ENC_DENSE,
+		.shape = { cout, 1, 1, k },
+		.scale = 0.02f,
+		.bias = bias,
+		.bias_scale = 0.0002f,
+		.name = name ? "fc.weights" : NULL,
+		.bias_name = name ? "fc.bias" : NULL,
+	};
+	struct vision_model_requant *rq = NULL;
+	uint32_t out = VISION_MODEL_NO_TENSOR;
 
-	if (!w || !bias) {
-		free(w);
-		free(bias);
-		return VISION_MODEL_NO_TENSOR;
-	}
+	if (!w || !bias)
+		goto out;
 	tm_fill_s8(w, (size_t)cout * k, seed);
-	ins[0] = in;
-	ins[1] = vmb_const_tensor(b, wshape, VISION_MODEL_TYPE_INT8, 0, 0.02f,
-				  NULL, VISION_MODEL_ENC_DENSE, w,
-				  (size_t)cout * k, name ? "fc.weights" : NULL);
-	ins[2] = vmb_const_tensor(b, bshape, VISION_MODEL_TYPE_INT32, 0,
-				  0.0002f, NULL, VISION_MODEL_ENC_DENSE, bias,
-				  cout * sizeof(*bias),
-				  name ? "fc.bias" : NULL);
-	out = vmb_arena_tensor(b, oshape, -5, 0.1f, name);
-	memset(&p, 0, sizeof(p));
-	p.conv.stride_h = 1;
-	p.conv.stride_w = 1;
-	p.conv.dilation_h = 1;
-	p.conv.dilation_w = 1;
-	p.conv.groups = 1;
-	p.conv.act_min = -128;
-	p.conv.act_max = 127;
-	p.conv.requant = tm_requant(b, cout, -8, seed);
-	vmb_op(b, VISION_MODEL_OP_FULLY_CONNECTED, ins, 3, out, &p, name);
+	rq = tm_requant_rows(cout, -8, seed);
+	wt.requant = rq;
+	if (rq)
+		out = vmb_conv2d(b, VISION_MODEL_OP_FULLY_CONNECTED, in, &wt,
+				 &p, oshape, -5, 0.1f, name, NULL, NULL);
+out:
+	free(rq);
 	free(w);
 	free(bias);
 	return out;
@@ -414,15 +407,9 @@ static inline int tm_sparse(struct tm_model *m, uint32_t seed0)
 	m->bias = ins[2];
 	c1 = vmb_arena_tensor(b, c1shape, 1, 0.05f, "sparse");
 	memset(&p, 0, sizeof(p));
-	p.conv.stride_h = 2;
-	p.conv.stride_w = 2;
-	p.conv.dilation_h = 1;
-	p.conv.dilation_w = 1;
+	p.conv = vmb_conv_params(2, 0, 1, -128, 127);
 	p.conv.pad_bottom = 1;
 	p.conv.pad_right = 1;
-	p.conv.groups = 1;
-	p.conv.act_min = -128;
-	p.conv.act_max = 127;
 	p.conv.requant = tm_requant(b, 4, -6, &seed);
 	vmb_op(b, VISION_MODEL_OP_CONV_2D, ins, 3, c1, &p, "sparse");
 
@@ -430,24 +417,14 @@ static inline int tm_sparse(struct tm_model *m, uint32_t seed0)
 		     NULL);
 
 	memset(&p, 0, sizeof(p));
-	p.pool.filter_h = 2;
-	p.pool.filter_w = 2;
-	p.pool.stride_h = 2;
-	p.pool.stride_w = 2;
-	p.pool.act_min = -128;
-	p.pool.act_max = 127;
+	p.pool = vmb_pool_params(2, 2, 0, -128, 127);
 	mp = vmb_arena_tensor(b, mpshape, 3, 0.05f, "maxpool");
 	vmb_op(b, VISION_MODEL_OP_MAX_POOL, &dw, 1, mp, &p, "maxpool");
 
 	memset(&p, 0, sizeof(p));
-	p.pool.filter_h = 2;
-	p.pool.filter_w = 2;
-	p.pool.stride_h = 1;
-	p.pool.stride_w = 1;
+	p.pool = vmb_pool_params(2, 1, 0, -100, 100);
 	p.pool.pad_bottom = 1;
 	p.pool.pad_right = 1;
-	p.pool.act_min = -100;
-	p.pool.act_max = 100;
 	ap = vmb_arena_tensor(b, mpshape, 3, 0.05f, "avgpool");
 	vmb_op(b, VISION_MODEL_OP_AVG_POOL, &mp, 1, ap, &p, "avgpool");
 

@@ -24,279 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vis_engine.h"
-#include "model_builder.h"
+#include "engine_test_util.h"
 #include "tflite_ref.h"
 
 #include "kselftest_harness.h"
 
-/* ---- random numbers ------------------------------------------------------ */
-
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t seed)
-{
-	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
-}
-
-static uint32_t rnd(void)
-{
-	/* xorshift64*: fixed seeds make every run identical. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-/* Uniform in [lo, hi]. */
-static int32_t rnd_range(int32_t lo, int32_t hi)
-{
-	return lo + (int32_t)(rnd() % (uint32_t)((int64_t)hi - lo + 1));
-}
-
-static double rnd_unit(void)
-{
-	return rnd() / 4294967296.0;
-}
-
-static void rnd_fill(int8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (int8_t)rnd();
-}
-
-/* A Q31 multiplier, often at the edges of its range. */
-static int32_t rnd_multiplier(void)
-{
-	switch (rnd() % 6) {
-	case 0:
-		return 1 << 30;
-	case 1:
-		return INT32_MAX;
-	default:
-		return (int32_t)((1u << 30) + rnd() % (1u << 30));
-	}
-}
-
-/* TFLite QuantizeMultiplier: real = m * 2^(shift - 31). */
-static struct vision_model_requant quantize(double real)
-{
-	struct vision_model_requant r = { 0, 0 };
-	int shift;
-	double q;
-	int64_t m;
-
-	if (real <= 0)
-		return r;
-	q = frexp(real, &shift);
-	m = llround(q * 2147483648.0);
-	if (m == 2147483648ll) {
-		m /= 2;
-		shift++;
-	}
-	if (shift < -31) {
-		/* Too small to represent: zero, as TFLite does. */
-		return r;
-	}
-	r.multiplier = (int32_t)m;
-	r.shift = shift;
-	return r;
-}
-
-static void rnd_act(int32_t *lo, int32_t *hi)
-{
-	if (rnd() % 4) {
-		*lo = -128;
-		*hi = 127;
-		return;
-	}
-	*lo = rnd_range(-128, 127);
-	*hi = rnd_range(*lo, 127);
-}
-
-/* ---- model plumbing -------------------------------------------------------- */
-
-static uint64_t elems(const uint32_t s[4])
-{
-	return (uint64_t)s[0] * s[1] * s[2] * s[3];
-}
-
-struct model {
-	void *blob;
-	size_t size;
-	uint32_t op; /* index of the operator under test */
-	uint64_t frame_off;
-	uint64_t frame_elems;
-	uint64_t out_off;
-	uint64_t out_elems;
-};
-
-/* The input-stage tensor: a GREY [1,H,W,1] frame. */
-static uint32_t add_frame(struct vmb *b, uint32_t h, uint32_t w, int32_t zp)
-{
-	const uint32_t s[4] = { 1, h, w, 1 };
-	struct vision_model_input_stage st = { 0 };
-	uint32_t id = vmb_arena_tensor(b, s, zp, 0.1f, "frame");
-
-	st.tensor = id;
-	st.color = VISION_MODEL_COLOR_GREY;
-	vmb_input(b, &st);
-	return id;
-}
-
-/* RESHAPE of @src to @shape: a view at the same offset. */
-static uint32_t add_reshape(struct vmb *b, uint32_t src,
-			    const uint32_t shape[4])
-{
-	uint32_t id = vmb_view_tensor(b, src, shape, "view");
-
-	vmb_op(b, VISION_MODEL_OP_RESHAPE, &src, 1, id, NULL, "reshape");
-	return id;
-}
-
-/* A frame of @shape's elements viewed as @shape. */
-static uint32_t add_input(struct vmb *b, const uint32_t shape[4], int32_t zp,
-			  uint32_t *frame)
-{
-	*frame = add_frame(b, shape[0] * shape[1], shape[2] * shape[3], zp);
-	return add_reshape(b, *frame, shape);
-}
-
-static uint32_t add_table(struct vmb *b, const int8_t table[256])
-{
-	const uint32_t s[4] = { 1, 1, 1, 256 };
-
-	return vmb_const_tensor(b, s, VISION_MODEL_TYPE_INT8, 0, 1.0f, NULL,
-				VISION_MODEL_ENC_DENSE, table, 256, "table");
-}
-
-static uint32_t add_identity_table(struct vmb *b)
-{
-	int8_t t[256];
-	int i;
-
-	for (i = 0; i < 256; i++)
-		t[i] = (int8_t)(i - 128);
-	return add_table(b, t);
-}
-
-/* LUT of @src through @table into a new tensor with zero point @zp. */
-static uint32_t add_lut(struct vmb *b, uint32_t src, const uint32_t shape[4],
-			uint32_t table, int32_t zp)
-{
-	uint32_t in[2] = { src, table };
-	uint32_t id = vmb_arena_tensor(b, shape, zp, 0.1f, "lut");
-
-	vmb_op(b, VISION_MODEL_OP_LUT, in, 2, id, NULL, "lut");
-	return id;
-}
-
-/* MAX_POOL 1x1 with strides (@sh, @sw): picks rows and columns. */
-static uint32_t add_pick(struct vmb *b, uint32_t src, uint32_t h, uint32_t w,
-			 uint32_t sh, uint32_t sw, int32_t zp)
-{
-	const uint32_t s[4] = { 1, (h - 1) / sh + 1, (w - 1) / sw + 1, 1 };
-	union vision_model_op_params p;
-	uint32_t id = vmb_arena_tensor(b, s, zp, 0.1f, "pick");
-
-	memset(&p, 0, sizeof(p));
-	p.pool.filter_h = 1;
-	p.pool.filter_w = 1;
-	p.pool.stride_h = sh;
-	p.pool.stride_w = sw;
-	p.pool.act_min = -128;
-	p.pool.act_max = 127;
-	vmb_op(b, VISION_MODEL_OP_MAX_POOL, &src, 1, id, &p, "pick");
-	return id;
-}
-
-/* Output @out, lay out the blob and remember where things are. */
-static int finish(struct vmb *b, uint32_t frame, uint32_t out, uint32_t op,
-		  struct model *md)
-{
-	int ret;
-
-	memset(md, 0, sizeof(*md));
-	md->op = op;
-	md->frame_off = vmb_tensor_at(b, frame)->offset;
-	md->frame_elems = vmb_tensor_at(b, frame)->size;
-	md->out_off = vmb_tensor_at(b, out)->offset;
-	md->out_elems = vmb_tensor_at(b, out)->size;
-	vmb_output(b, out, NULL, 0);
-	ret = vmb_finish(b, &md->blob, &md->size);
-	vmb_free(b);
-	return ret;
-}
-
-/*
- * Validate, fill the frame, run on the portable kernels, copy the output.
- * @by_units: run every operator one unit at a time, last unit first, to
- * show the units are independent.
- */
-static int run_model(const struct model *md, const int8_t *frame, int8_t *out,
-		     bool by_units, struct vis_engine_error *err)
-{
-	struct vis_model m;
-	struct vis_exec x = { 0 };
-	uint32_t op, u;
-	int ret;
-
-	ret = vis_model_validate(&m, md->blob, md->size, err);
-	if (ret)
-		return ret;
-	x.model = &m;
-	/* Exactly the sizes the model asks for, so ASan sees overruns. */
-	x.arena = malloc(m.arena_size);
-	x.scratch = m.scratch_size ? malloc(m.scratch_size) : NULL;
-	x.k = vis_kernels_by_name("portable");
-	if (!x.arena || (m.scratch_size && !x.scratch) || !x.k) {
-		free(x.arena);
-		free(x.scratch);
-		return -ENOMEM;
-	}
-	/* Garbage elsewhere, so reads of unwritten bytes change results. */
-	memset(x.arena, 0x5a, m.arena_size);
-	memcpy(x.arena + md->frame_off, frame, md->frame_elems);
-	if (by_units) {
-		for (op = 0; op < m.num_ops; op++)
-			for (u = vis_engine_op_units(&m, op); u > 0; u--)
-				vis_engine_op_run(&x, op, u - 1, u);
-	} else {
-		ret = vis_engine_run(&x);
-	}
-	memcpy(out, x.arena + md->out_off, md->out_elems);
-	free(x.arena);
-	free(x.scratch);
-	return ret;
-}
-
-/* Validation must fail at operator md->op, in the ops section. */
-static bool rejected_at_op(struct __test_metadata *_metadata,
-			   const struct model *md)
-{
-	struct vis_engine_error err;
-	struct vis_model m;
-	int ret;
-
-	ret = vis_model_validate(&m, md->blob, md->size, &err);
-	if (ret != -EINVAL || err.section != VISION_MODEL_SECTION_OPS ||
-	    err.index != md->op) {
-		TH_LOG("ret %d section %u index %u (want op %u): %s: %s", ret,
-		       err.section, err.index, md->op, err.field, err.msg);
-		return false;
-	}
-	return true;
-}
-
 /* ---- ADD and MUL: reference ------------------------------------------------ */
-
-/* Clamp in 64 bits: the zero point is added without overflow. */
-static int8_t clamp64(int64_t v, int32_t lo, int32_t hi)
-{
-	return (int8_t)(v < lo ? lo : v > hi ? hi : v);
-}
 
 struct bin_case {
 	uint32_t type;
@@ -437,13 +170,12 @@ static bool check_binary(struct __test_metadata *_metadata,
 	uint32_t frame, out, op;
 	uint64_t ea = elems(k->sa), eb = elems(k->sb), eo = elems(k->so);
 	int8_t table[256];
-	int8_t *fr, *a, *b, *want, *got;
-	struct vis_engine_error err;
+	int8_t *fr, *a, *b, *want;
 	struct vmb *bld;
 	struct model md;
+	char what[96];
 	bool ok = true;
 	uint64_t i;
-	int pass, ret;
 
 	rnd_fill(table, sizeof(table));
 	bld = build_binary(k, src, table, &frame, &out, &op);
@@ -455,8 +187,7 @@ static bool check_binary(struct __test_metadata *_metadata,
 	a = malloc(ea);
 	b = malloc(eb);
 	want = malloc(eo);
-	got = malloc(eo);
-	if (!fr || !a || !b || !want || !got) {
+	if (!fr || !a || !b || !want) {
 		ok = false;
 		goto out;
 	}
@@ -474,34 +205,16 @@ static bool check_binary(struct __test_metadata *_metadata,
 			b[i] = table[a[i] + 128];
 	}
 	ref_binary(k, a, b, want);
-	for (pass = 0; pass < 2 && ok; pass++) {
-		memset(got, 0, eo);
-		ret = run_model(&md, fr, got, pass, &err);
-		if (ret) {
-			TH_LOG("run: %d: %s: %s", ret, err.field, err.msg);
-			ok = false;
-			break;
-		}
-		for (i = 0; i < eo; i++) {
-			if (got[i] != want[i]) {
-				TH_LOG("%s [%u,%u,%u,%u]+[%u,%u,%u,%u] elem %llu: got %d want %d (pass %d)",
-				       k->type == VISION_MODEL_OP_ADD ? "ADD" :
-									"MUL",
-				       k->sa[0], k->sa[1], k->sa[2], k->sa[3],
-				       k->sb[0], k->sb[1], k->sb[2], k->sb[3],
-				       (unsigned long long)i, got[i], want[i],
-				       pass);
-				ok = false;
-				break;
-			}
-		}
-	}
+	snprintf(what, sizeof(what), "%s [%u,%u,%u,%u]+[%u,%u,%u,%u]",
+		 k->type == VISION_MODEL_OP_ADD ? "ADD" : "MUL", k->sa[0],
+		 k->sa[1], k->sa[2], k->sa[3], k->sb[0], k->sb[1], k->sb[2],
+		 k->sb[3]);
+	ok = run_and_compare(_metadata, &md, fr, want, what);
 out:
 	free(fr);
 	free(a);
 	free(b);
 	free(want);
-	free(got);
 	free(md.blob);
 	return ok;
 }
@@ -564,6 +277,16 @@ static void rnd_zero_points(struct bin_case *k)
 	k->zpo = rnd() % 4 ? rnd_range(-128, 127) : edge[rnd() % 3];
 }
 
+/* Random zero points, then random parameters for k->type. */
+static void rnd_bin_params(struct bin_case *k)
+{
+	rnd_zero_points(k);
+	if (k->type == VISION_MODEL_OP_ADD)
+		rnd_add_params(k);
+	else
+		rnd_mul_params(k);
+}
+
 /*
  * Every pair of broadcast patterns (each input keeps or collapses each
  * dimension) with random dimensions, zero points and parameters.
@@ -592,11 +315,7 @@ static int every_pattern(struct __test_metadata *_metadata, uint32_t type,
 					k.so[d] = k.sa[d] > k.sb[d] ? k.sa[d] :
 								      k.sb[d];
 				}
-				rnd_zero_points(&k);
-				if (type == VISION_MODEL_OP_ADD)
-					rnd_add_params(&k);
-				else
-					rnd_mul_params(&k);
+				rnd_bin_params(&k);
 				if (!check_binary(_metadata, &k, SRC_GRID))
 					return -1;
 				cases++;
@@ -644,11 +363,7 @@ static void large_channels(struct __test_metadata *_metadata, uint32_t type)
 				memcpy(k.sa, k.sb, sizeof(k.sa));
 				memcpy(k.sb, k.so, sizeof(k.sb));
 			}
-			rnd_zero_points(&k);
-			if (type == VISION_MODEL_OP_ADD)
-				rnd_add_params(&k);
-			else
-				rnd_mul_params(&k);
+			rnd_bin_params(&k);
 			ASSERT_TRUE(check_binary(_metadata, &k, SRC_ROW));
 		}
 	}
@@ -682,11 +397,7 @@ static void same_shape(struct __test_metadata *_metadata, uint32_t type)
 			memcpy(k.sa, shapes[i], sizeof(k.sa));
 			memcpy(k.sb, shapes[i], sizeof(k.sb));
 			memcpy(k.so, shapes[i], sizeof(k.so));
-			rnd_zero_points(&k);
-			if (type == VISION_MODEL_OP_ADD)
-				rnd_add_params(&k);
-			else
-				rnd_mul_params(&k);
+			rnd_bin_params(&k);
 			ASSERT_TRUE(check_binary(_metadata, &k, SRC_LUT));
 		}
 	}
@@ -914,66 +625,55 @@ TEST(mul_bad_params)
 	EXPECT_TRUE(bad_binary(_metadata, &k));
 }
 
+/*
+ * A [1,1,4,4] ADD or MUL (@type, @p) whose operand @const_at (0 or 1) is
+ * a constant, or (@const_at 2) that has one operand only.
+ */
+static int build_bad_operands(uint32_t type,
+			      const union vision_model_op_params *p,
+			      int const_at, struct model *md)
+{
+	const uint32_t s[4] = { 1, 1, 4, 4 };
+	const int8_t data[16] = { 0 };
+	uint32_t frame, in, out, ids[2];
+	struct vmb *b = vmb_new();
+
+	if (!b)
+		return -ENOMEM;
+	in = add_input(b, s, 0, &frame);
+	ids[0] = in;
+	if (const_at < 2) {
+		ids[const_at] = vmb_const_tensor(b, s, VISION_MODEL_TYPE_INT8,
+						 0, 1.0f, NULL,
+						 VISION_MODEL_ENC_DENSE, data,
+						 sizeof(data), "c");
+		ids[!const_at] = in;
+	}
+	out = vmb_arena_tensor(b, s, 0, 1.0f, "out");
+	return finish(b, frame, out,
+		      vmb_op(b, type, ids, const_at < 2 ? 2 : 1, out, p, "op"),
+		      md);
+}
+
 /* Operands in the constant data, or the wrong count of them. */
 TEST(binary_bad_operands)
 {
 	static const uint32_t type[] = { VISION_MODEL_OP_ADD,
 					 VISION_MODEL_OP_MUL };
-	const uint32_t s[4] = { 1, 1, 4, 4 };
-	int8_t data[16] = { 0 };
+	union vision_model_op_params p;
+	struct model md;
 	size_t t;
+	int how;
 
 	for (t = 0; t < 2; t++) {
-		struct bin_case k = good_case(type[t]);
-		union vision_model_op_params p;
-		uint32_t frame, in, c, out, ids[2];
-		struct model md;
-		struct vmb *b;
-
 		memset(&p, 0, sizeof(p));
-		p.binary = k.p;
-		/* Second operand constant. */
-		b = vmb_new();
-		ASSERT_NE(NULL, b);
-		in = add_input(b, s, 0, &frame);
-		c = vmb_const_tensor(b, s, VISION_MODEL_TYPE_INT8, 0, 1.0f,
-				     NULL, VISION_MODEL_ENC_DENSE, data,
-				     sizeof(data), "c");
-		out = vmb_arena_tensor(b, s, 0, 1.0f, "out");
-		ids[0] = in;
-		ids[1] = c;
-		ASSERT_EQ(0, finish(b, frame, out,
-				    vmb_op(b, type[t], ids, 2, out, &p, "op"),
-				    &md));
-		EXPECT_TRUE(rejected_at_op(_metadata, &md));
-		free(md.blob);
-
-		/* First operand constant. */
-		b = vmb_new();
-		ASSERT_NE(NULL, b);
-		in = add_input(b, s, 0, &frame);
-		c = vmb_const_tensor(b, s, VISION_MODEL_TYPE_INT8, 0, 1.0f,
-				     NULL, VISION_MODEL_ENC_DENSE, data,
-				     sizeof(data), "c");
-		out = vmb_arena_tensor(b, s, 0, 1.0f, "out");
-		ids[0] = c;
-		ids[1] = in;
-		ASSERT_EQ(0, finish(b, frame, out,
-				    vmb_op(b, type[t], ids, 2, out, &p, "op"),
-				    &md));
-		EXPECT_TRUE(rejected_at_op(_metadata, &md));
-		free(md.blob);
-
-		/* One operand only. */
-		b = vmb_new();
-		ASSERT_NE(NULL, b);
-		in = add_input(b, s, 0, &frame);
-		out = vmb_arena_tensor(b, s, 0, 1.0f, "out");
-		ASSERT_EQ(0, finish(b, frame, out,
-				    vmb_op(b, type[t], &in, 1, out, &p, "op"),
-				    &md));
-		EXPECT_TRUE(rejected_at_op(_metadata, &md));
-		free(md.blob);
+		p.binary = good_case(type[t]).p;
+		/* Second operand constant, first constant, one operand. */
+		for (how = 0; how < 3; how++) {
+			ASSERT_EQ(0, build_bad_operands(type[t], &p, how, &md));
+			EXPECT_TRUE(rejected_at_op(_metadata, &md));
+			free(md.blob);
+		}
 	}
 }
 
@@ -983,14 +683,12 @@ static bool check_lut(struct __test_metadata *_metadata,
 		      const uint32_t shape[4])
 {
 	uint64_t n = elems(shape), i;
-	int8_t table[256], *fr, *got;
+	int8_t table[256], *fr, *want;
 	uint32_t frame, in, out, op;
 	int32_t zp_in = rnd_range(-128, 127), zp_out = rnd_range(-128, 127);
-	struct vis_engine_error err;
 	struct model md;
 	struct vmb *b = vmb_new();
 	bool ok = true;
-	int pass;
 
 	if (!b)
 		return false;
@@ -1005,31 +703,18 @@ static bool check_lut(struct __test_metadata *_metadata,
 	if (finish(b, frame, out, op, &md))
 		return false;
 	fr = malloc(n);
-	got = malloc(n);
-	if (!fr || !got) {
+	want = malloc(n);
+	if (!fr || !want) {
 		ok = false;
 		goto out;
 	}
 	rnd_fill(fr, n);
-	for (pass = 0; pass < 2 && ok; pass++) {
-		if (run_model(&md, fr, got, pass, &err)) {
-			TH_LOG("run: %s: %s", err.field, err.msg);
-			ok = false;
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			if (got[i] != table[fr[i] + 128]) {
-				TH_LOG("LUT elem %llu: got %d want %d",
-				       (unsigned long long)i, got[i],
-				       table[fr[i] + 128]);
-				ok = false;
-				break;
-			}
-		}
-	}
+	for (i = 0; i < n; i++)
+		want[i] = table[fr[i] + 128];
+	ok = run_and_compare(_metadata, &md, fr, want, "LUT");
 out:
 	free(fr);
-	free(got);
+	free(want);
 	free(md.blob);
 	return ok;
 }

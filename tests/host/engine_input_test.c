@@ -437,6 +437,24 @@ static int tmodel_make(struct tmodel *tm, uint32_t h, uint32_t w,
 	return ret ? ret : tmodel_validate(tm);
 }
 
+/* A one-plane frame of @w x @h pixels of @bpp bytes at @buf, uncropped. */
+static struct vis_frame packed_frame(uint32_t fourcc, const uint8_t *buf,
+				     uint32_t w, uint32_t h, uint32_t bpp)
+{
+	struct vis_frame f = {
+		.fourcc = fourcc,
+		.width = w,
+		.height = h,
+		.planes = { buf },
+		.strides = { w * bpp },
+		.plane_sizes = { (uint64_t)w * h * bpp },
+		.crop_w = w,
+		.crop_h = h,
+	};
+
+	return f;
+}
+
 static void tmodel_free(struct tmodel *tm)
 {
 	free(tm->arena);
@@ -1027,16 +1045,8 @@ TEST(rgb_luma)
 	ASSERT_EQ(0, tmodel_make(&tm, 1, 1, &st));
 	for (i = 0; i < ARRAY_SIZE(px); i++) {
 		uint8_t buf[3] = { px[i].r, px[i].g, px[i].b };
-		struct vis_frame f = {
-			.fourcc = V4L2_PIX_FMT_RGB24,
-			.width = 1,
-			.height = 1,
-			.planes = { buf },
-			.strides = { 3 },
-			.plane_sizes = { 3 },
-			.crop_w = 1,
-			.crop_h = 1,
-		};
+		struct vis_frame f =
+			packed_frame(V4L2_PIX_FMT_RGB24, buf, 1, 1, 3);
 		struct rng r = { 1 };
 
 		ASSERT_EQ(0, vis_input_check(&tm.m, &f));
@@ -1052,16 +1062,7 @@ TEST(rgb_luma)
 TEST(resize_geometry)
 {
 	uint8_t ramp[4] = { 0, 100, 200, 40 };
-	struct vis_frame f = {
-		.fourcc = V4L2_PIX_FMT_GREY,
-		.width = 4,
-		.height = 1,
-		.planes = { ramp },
-		.strides = { 4 },
-		.plane_sizes = { 4 },
-		.crop_w = 4,
-		.crop_h = 1,
-	};
+	struct vis_frame f = packed_frame(V4L2_PIX_FMT_GREY, ramp, 4, 1, 1);
 	struct vision_model_input_stage st;
 	struct tmodel tm;
 	struct rng r = { 3 };
@@ -1097,16 +1098,7 @@ TEST(resize_geometry)
 TEST(normalisation)
 {
 	uint8_t buf[3] = { 10, 200, 255 };
-	struct vis_frame f = {
-		.fourcc = V4L2_PIX_FMT_RGB24,
-		.width = 1,
-		.height = 1,
-		.planes = { buf },
-		.strides = { 3 },
-		.plane_sizes = { 3 },
-		.crop_w = 1,
-		.crop_h = 1,
-	};
+	struct vis_frame f = packed_frame(V4L2_PIX_FMT_RGB24, buf, 1, 1, 3);
 	struct vision_model_input_stage st;
 	struct tmodel tm;
 	struct rng r = { 5 };

@@ -43,8 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model_builder.h"
-#include "vis_engine.h"
+#include "engine_test_util.h"
 
 #include "kselftest_harness.h"
 
@@ -169,32 +168,40 @@ struct fvec {
 	size_t n, cap;
 };
 
+/* Room for one more of @n elements of @size bytes at *@v (capacity *@cap). */
+static bool vec_room(void **v, size_t n, size_t *cap, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 16;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	p = realloc(*v, c * size);
+	if (!p)
+		return false;
+	*v = p;
+	*cap = c;
+	return true;
+}
+
 static bool ivec_push(struct ivec *a, int64_t x)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		int64_t *p = realloc(a->v, cap * sizeof(*p));
+	void *v = a->v;
 
-		if (!p)
-			return false;
-		a->v = p;
-		a->cap = cap;
-	}
+	if (!vec_room(&v, a->n, &a->cap, sizeof(*a->v)))
+		return false;
+	a->v = v;
 	a->v[a->n++] = x;
 	return true;
 }
 
 static bool fvec_push(struct fvec *a, double x)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		double *p = realloc(a->v, cap * sizeof(*p));
+	void *v = a->v;
 
-		if (!p)
-			return false;
-		a->v = p;
-		a->cap = cap;
-	}
+	if (!vec_room(&v, a->n, &a->cap, sizeof(*a->v)))
+		return false;
+	a->v = v;
 	a->v[a->n++] = x;
 	return true;
 }
@@ -1555,11 +1562,6 @@ static int ox_map_matmul(const struct ox_args *a, uint32_t s,
 
 /* ---- running the engine ------------------------------------------------ */
 
-/* Every table the engine may have; those this CPU lacks are left out. */
-static const char *const ox_kernel_names[] = {
-	"portable", "avx2", "avx512bw", "avx512vnni", "neon-dotprod",
-};
-
 static int ox_build(const struct ox_plan *pl, void **blob, size_t *size,
 		    uint32_t *stage_id, uint32_t *out_id)
 {
@@ -1667,6 +1669,7 @@ static int ox_run(struct __test_metadata *_metadata, const struct ox_plan *pl,
 	struct vis_engine_error err;
 	struct vis_model m;
 	uint32_t stage = 0, out = 0, t;
+	const struct vis_kernels *k;
 	int8_t *first = NULL;
 	size_t size, no = ox_nout(pl);
 	void *blob = NULL;
@@ -1685,9 +1688,9 @@ static int ox_run(struct __test_metadata *_metadata, const struct ox_plan *pl,
 		goto out;
 	}
 	*tables = 0;
-	for (t = 0; t < ARRAY_SIZE(ox_kernel_names); t++) {
-		const struct vis_kernels *k =
-			vis_kernels_by_name(ox_kernel_names[t]);
+	/* Every table this CPU has. */
+	for_each_kernel_table(k, t)
+	{
 		size_t asz = ALIGN(m.arena_size ? m.arena_size : 1, 64);
 		size_t ssz = ALIGN(m.scratch_size ? m.scratch_size : 1, 64);
 		struct vis_exec x;
@@ -1695,8 +1698,6 @@ static int ox_run(struct __test_metadata *_metadata, const struct ox_plan *pl,
 		uint32_t tt;
 		uint8_t *arena, *scratch;
 
-		if (!k)
-			continue;
 		arena = aligned_alloc(64, asz);
 		scratch = aligned_alloc(64, ssz);
 		if (!arena || !scratch) {
@@ -1731,7 +1732,7 @@ static int ox_run(struct __test_metadata *_metadata, const struct ox_plan *pl,
 			} else if (!ret && memcmp(first, got, no)) {
 				ret = ox_fail(
 					"%s: differs from the %s table (each table must match the portable one bit for bit)",
-					name, ox_kernel_names[0]);
+					name, kernel_table_names[0]);
 			}
 		}
 		free(arena);

@@ -24,311 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vis_engine.h"
-#include "model_builder.h"
+#include "engine_test_util.h"
 #include "tflite_ref.h"
 
 #include "kselftest_harness.h"
-
-/* ---- random numbers ------------------------------------------------------ */
-
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t seed)
-{
-	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
-}
-
-static uint32_t rnd(void)
-{
-	/* xorshift64*: fixed seeds make every run identical. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-/* Uniform in [lo, hi]. */
-static int32_t rnd_range(int32_t lo, int32_t hi)
-{
-	return lo + (int32_t)(rnd() % (uint32_t)((int64_t)hi - lo + 1));
-}
-
-static double rnd_unit(void)
-{
-	return rnd() / 4294967296.0;
-}
-
-static void rnd_fill(int8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (int8_t)rnd();
-}
-
-/* A Q31 multiplier, often at the edges of its range. */
-static int32_t rnd_multiplier(void)
-{
-	switch (rnd() % 6) {
-	case 0:
-		return 1 << 30;
-	case 1:
-		return INT32_MAX;
-	default:
-		return (int32_t)((1u << 30) + rnd() % (1u << 30));
-	}
-}
-
-/* TFLite QuantizeMultiplier: real = m * 2^(shift - 31). */
-static struct vision_model_requant quantize(double real)
-{
-	struct vision_model_requant r = { 0, 0 };
-	int shift;
-	double q;
-	int64_t m;
-
-	if (real <= 0)
-		return r;
-	q = frexp(real, &shift);
-	m = llround(q * 2147483648.0);
-	if (m == 2147483648ll) {
-		m /= 2;
-		shift++;
-	}
-	if (shift < -31) {
-		/* Too small to represent: zero, as TFLite does. */
-		return r;
-	}
-	r.multiplier = (int32_t)m;
-	r.shift = shift;
-	return r;
-}
-
-static void rnd_act(int32_t *lo, int32_t *hi)
-{
-	if (rnd() % 4) {
-		*lo = -128;
-		*hi = 127;
-		return;
-	}
-	*lo = rnd_range(-128, 127);
-	*hi = rnd_range(*lo, 127);
-}
-
-/* ---- model plumbing -------------------------------------------------------- */
-
-static uint64_t elems(const uint32_t s[4])
-{
-	return (uint64_t)s[0] * s[1] * s[2] * s[3];
-}
-
-struct model {
-	void *blob;
-	size_t size;
-	uint32_t op; /* index of the operator under test */
-	uint64_t frame_off;
-	uint64_t frame_elems;
-	uint64_t out_off;
-	uint64_t out_elems;
-};
-
-/* The input-stage tensor: a GREY [1,H,W,1] frame. */
-static uint32_t add_frame(struct vmb *b, uint32_t h, uint32_t w, int32_t zp)
-{
-	const uint32_t s[4] = { 1, h, w, 1 };
-	struct vision_model_input_stage st = { 0 };
-	uint32_t id = vmb_arena_tensor(b, s, zp, 0.1f, "frame");
-
-	st.tensor = id;
-	st.color = VISION_MODEL_COLOR_GREY;
-	vmb_input(b, &st);
-	return id;
-}
-
-/* RESHAPE of @src to @shape: a view at the same offset. */
-static uint32_t add_reshape(struct vmb *b, uint32_t src,
-			    const uint32_t shape[4])
-{
-	uint32_t id = vmb_view_tensor(b, src, shape, "view");
-
-	vmb_op(b, VISION_MODEL_OP_RESHAPE, &src, 1, id, NULL, "reshape");
-	return id;
-}
-
-/* A frame of @shape's elements viewed as @shape. */
-static uint32_t add_input(struct vmb *b, const uint32_t shape[4], int32_t zp,
-			  uint32_t *frame)
-{
-	*frame = add_frame(b, shape[0] * shape[1], shape[2] * shape[3], zp);
-	return add_reshape(b, *frame, shape);
-}
-
-static uint32_t add_table(struct vmb *b, const int8_t table[256])
-{
-	const uint32_t s[4] = { 1, 1, 1, 256 };
-
-	return vmb_const_tensor(b, s, VISION_MODEL_TYPE_INT8, 0, 1.0f, NULL,
-				VISION_MODEL_ENC_DENSE, table, 256, "table");
-}
-
-static uint32_t add_identity_table(struct vmb *b)
-{
-	int8_t t[256];
-	int i;
-
-	for (i = 0; i < 256; i++)
-		t[i] = (int8_t)(i - 128);
-	return add_table(b, t);
-}
-
-/* LUT of @src through @table into a new tensor with zero point @zp. */
-static uint32_t add_lut(struct vmb *b, uint32_t src, const uint32_t shape[4],
-			uint32_t table, int32_t zp)
-{
-	uint32_t in[2] = { src, table };
-	uint32_t id = vmb_arena_tensor(b, shape, zp, 0.1f, "lut");
-
-	vmb_op(b, VISION_MODEL_OP_LUT, in, 2, id, NULL, "lut");
-	return id;
-}
-
-/* MAX_POOL 1x1 with strides (@sh, @sw): picks rows and columns. */
-static uint32_t add_pick(struct vmb *b, uint32_t src, uint32_t h, uint32_t w,
-			 uint32_t sh, uint32_t sw, int32_t zp)
-{
-	const uint32_t s[4] = { 1, (h - 1) / sh + 1, (w - 1) / sw + 1, 1 };
-	union vision_model_op_params p;
-	uint32_t id = vmb_arena_tensor(b, s, zp, 0.1f, "pick");
-
-	memset(&p, 0, sizeof(p));
-	p.pool.filter_h = 1;
-	p.pool.filter_w = 1;
-	p.pool.stride_h = sh;
-	p.pool.stride_w = sw;
-	p.pool.act_min = -128;
-	p.pool.act_max = 127;
-	vmb_op(b, VISION_MODEL_OP_MAX_POOL, &src, 1, id, &p, "pick");
-	return id;
-}
-
-/* Output @out, lay out the blob and remember where things are. */
-static int finish(struct vmb *b, uint32_t frame, uint32_t out, uint32_t op,
-		  struct model *md)
-{
-	int ret;
-
-	memset(md, 0, sizeof(*md));
-	md->op = op;
-	md->frame_off = vmb_tensor_at(b, frame)->offset;
-	md->frame_elems = vmb_tensor_at(b, frame)->size;
-	md->out_off = vmb_tensor_at(b, out)->offset;
-	md->out_elems = vmb_tensor_at(b, out)->size;
-	vmb_output(b, out, NULL, 0);
-	ret = vmb_finish(b, &md->blob, &md->size);
-	vmb_free(b);
-	return ret;
-}
-
-/*
- * Validate, fill the frame, run on the portable kernels, copy the output.
- * @by_units: run every operator one unit at a time, last unit first, to
- * show the units are independent.
- */
-static int run_model(const struct model *md, const int8_t *frame, int8_t *out,
-		     bool by_units, struct vis_engine_error *err)
-{
-	struct vis_model m;
-	struct vis_exec x = { 0 };
-	uint32_t op, u;
-	int ret;
-
-	ret = vis_model_validate(&m, md->blob, md->size, err);
-	if (ret)
-		return ret;
-	x.model = &m;
-	/* Exactly the sizes the model asks for, so ASan sees overruns. */
-	x.arena = malloc(m.arena_size);
-	x.scratch = m.scratch_size ? malloc(m.scratch_size) : NULL;
-	x.k = vis_kernels_by_name("portable");
-	if (!x.arena || (m.scratch_size && !x.scratch) || !x.k) {
-		free(x.arena);
-		free(x.scratch);
-		return -ENOMEM;
-	}
-	/* Garbage elsewhere, so reads of unwritten bytes change results. */
-	memset(x.arena, 0x5a, m.arena_size);
-	memcpy(x.arena + md->frame_off, frame, md->frame_elems);
-	if (by_units) {
-		for (op = 0; op < m.num_ops; op++)
-			for (u = vis_engine_op_units(&m, op); u > 0; u--)
-				vis_engine_op_run(&x, op, u - 1, u);
-	} else {
-		ret = vis_engine_run(&x);
-	}
-	memcpy(out, x.arena + md->out_off, md->out_elems);
-	free(x.arena);
-	free(x.scratch);
-	return ret;
-}
-
-/* Validation must fail at operator md->op, in the ops section. */
-static bool rejected_at_op(struct __test_metadata *_metadata,
-			   const struct model *md)
-{
-	struct vis_engine_error err;
-	struct vis_model m;
-	int ret;
-
-	ret = vis_model_validate(&m, md->blob, md->size, &err);
-	if (ret != -EINVAL || err.section != VISION_MODEL_SECTION_OPS ||
-	    err.index != md->op) {
-		TH_LOG("ret %d section %u index %u (want op %u): %s: %s", ret,
-		       err.section, err.index, md->op, err.field, err.msg);
-		return false;
-	}
-	return true;
-}
-
-/* Clamp in 64 bits: the zero point is added without overflow. */
-static int8_t clamp64(int64_t v, int32_t lo, int32_t hi)
-{
-	return (int8_t)(v < lo ? lo : v > hi ? hi : v);
-}
-
-/* Run @md on @fr both ways and compare with @want; false on mismatch. */
-static bool run_and_compare(struct __test_metadata *_metadata,
-			    const struct model *md, const int8_t *fr,
-			    const int8_t *want, const char *what)
-{
-	struct vis_engine_error err;
-	int8_t *got = malloc(md->out_elems);
-	bool ok = got;
-	uint64_t i;
-	int pass, ret;
-
-	for (pass = 0; pass < 2 && ok; pass++) {
-		memset(got, 0, md->out_elems);
-		ret = run_model(md, fr, got, pass, &err);
-		if (ret) {
-			TH_LOG("%s: run: %d: %s: %s", what, ret, err.field,
-			       err.msg);
-			ok = false;
-			break;
-		}
-		for (i = 0; i < md->out_elems; i++) {
-			if (got[i] != want[i]) {
-				TH_LOG("%s: elem %llu: got %d want %d (pass %d)",
-				       what, (unsigned long long)i, got[i],
-				       want[i], pass);
-				ok = false;
-				break;
-			}
-		}
-	}
-	free(got);
-	return ok;
-}
 
 /* ---- MAX_POOL and AVG_POOL -------------------------------------------------- */
 
@@ -389,8 +88,9 @@ static int8_t ref_pool_one(const struct pool_case *k, const int8_t *in,
 	return ref_clamp8(acc, p->act_min, p->act_max);
 }
 
-static void ref_pool(const struct pool_case *k, const int8_t *in, int8_t *out)
+static void ref_pool(const void *kv, const int8_t *in, int8_t *out)
 {
+	const struct pool_case *k = kv;
 	const struct vision_model_pool *p = &k->p;
 	uint32_t os[4], n, oy, ox, c;
 	size_t i = 0;
@@ -433,35 +133,19 @@ static struct vmb *build_pool(const struct pool_case *k, uint32_t *frame,
 static bool check_pool(struct __test_metadata *_metadata,
 		       const struct pool_case *k)
 {
-	uint32_t frame, out, op;
-	int8_t *fr, *want;
-	struct model md;
+	uint32_t frame = 0, out = 0, op = 0;
 	struct vmb *b;
 	char what[160];
-	bool ok;
 
 	b = build_pool(k, &frame, &out, &op);
-	if (!b || finish(b, frame, out, op, &md))
-		return false;
-	fr = malloc(md.frame_elems);
-	want = malloc(md.out_elems);
-	ok = fr && want;
-	if (ok) {
-		rnd_fill(fr, md.frame_elems);
-		ref_pool(k, fr, want);
-		snprintf(what, sizeof(what),
-			 "%s [%u,%u,%u,%u] f %ux%u s %ux%u pad t%u l%u b%u r%u",
-			 k->type == VISION_MODEL_OP_MAX_POOL ? "MAX" : "AVG",
-			 k->in[0], k->in[1], k->in[2], k->in[3], k->p.filter_h,
-			 k->p.filter_w, k->p.stride_h, k->p.stride_w,
-			 k->p.pad_top, k->p.pad_left, k->p.pad_bottom,
-			 k->p.pad_right);
-		ok = run_and_compare(_metadata, &md, fr, want, what);
-	}
-	free(fr);
-	free(want);
-	free(md.blob);
-	return ok;
+	snprintf(what, sizeof(what),
+		 "%s [%u,%u,%u,%u] f %ux%u s %ux%u pad t%u l%u b%u r%u",
+		 k->type == VISION_MODEL_OP_MAX_POOL ? "MAX" : "AVG", k->in[0],
+		 k->in[1], k->in[2], k->in[3], k->p.filter_h, k->p.filter_w,
+		 k->p.stride_h, k->p.stride_w, k->p.pad_top, k->p.pad_left,
+		 k->p.pad_bottom, k->p.pad_right);
+	return check_frame_model(_metadata, b, frame, out, op, ref_pool, k,
+				 what);
 }
 
 /* Random window geometry for one dimension of size @in. */
@@ -562,6 +246,21 @@ TEST(pool_every_padding)
 	TH_LOG("%d cases", n);
 }
 
+/* Window @fh x @fw, strides @sh, @sw, padding top, left, bottom, right. */
+static void set_window(struct vision_model_pool *p, uint32_t fh, uint32_t fw,
+		       uint32_t sh, uint32_t sw, uint32_t pt, uint32_t pl,
+		       uint32_t pb, uint32_t pr)
+{
+	p->filter_h = fh;
+	p->filter_w = fw;
+	p->stride_h = sh;
+	p->stride_w = sw;
+	p->pad_top = pt;
+	p->pad_left = pl;
+	p->pad_bottom = pb;
+	p->pad_right = pr;
+}
+
 /* 1x1 images, global-sized windows, large channel counts. */
 TEST(pool_edges)
 {
@@ -579,14 +278,7 @@ TEST(pool_edges)
 		k.in[1] = 1;
 		k.in[2] = 1;
 		k.in[3] = 1000;
-		k.p.filter_h = 3;
-		k.p.filter_w = 3;
-		k.p.stride_h = 1;
-		k.p.stride_w = 1;
-		k.p.pad_top = 1;
-		k.p.pad_left = 1;
-		k.p.pad_bottom = 1;
-		k.p.pad_right = 1;
+		set_window(&k.p, 3, 3, 1, 1, 1, 1, 1, 1);
 		k.p.act_min = -128;
 		k.p.act_max = 127;
 		k.zp = -3;
@@ -595,25 +287,13 @@ TEST(pool_edges)
 		k.in[1] = 7;
 		k.in[2] = 7;
 		k.in[3] = 1280;
-		k.p.filter_h = 7;
-		k.p.filter_w = 7;
-		k.p.pad_top = 0;
-		k.p.pad_left = 0;
-		k.p.pad_bottom = 0;
-		k.p.pad_right = 0;
+		set_window(&k.p, 7, 7, 1, 1, 0, 0, 0, 0);
 		ASSERT_TRUE(check_pool(_metadata, &k));
 		/* Large windows and strides, taps far from the image. */
 		k.in[1] = 3;
 		k.in[2] = 40;
 		k.in[3] = 65;
-		k.p.filter_h = 9;
-		k.p.filter_w = 17;
-		k.p.stride_h = 5;
-		k.p.stride_w = 7;
-		k.p.pad_top = 8;
-		k.p.pad_bottom = 8;
-		k.p.pad_left = 16;
-		k.p.pad_right = 3;
+		set_window(&k.p, 9, 17, 5, 7, 8, 16, 8, 3);
 		ASSERT_TRUE(check_pool(_metadata, &k));
 		/* Narrow activation range. */
 		k.p.act_min = -5;
@@ -662,7 +342,6 @@ static bool bad_pool(struct __test_metadata *_metadata,
 {
 	union vision_model_op_params p;
 	uint32_t frame, in, out, os[4];
-	int8_t data[4096] = { 0 };
 	struct model md;
 	struct vmb *b = vmb_new();
 	int32_t zp = k->zp;
@@ -678,14 +357,8 @@ static bool bad_pool(struct __test_metadata *_metadata,
 	} else {
 		pool_out_shape(k, os);
 	}
-	if (edit == PE_CONST_INPUT) {
-		frame = add_frame(b, 1, 1, 0);
-		in = vmb_const_tensor(b, k->in, VISION_MODEL_TYPE_INT8, k->zp,
-				      1.0f, NULL, VISION_MODEL_ENC_DENSE, data,
-				      elems(k->in), "c");
-	} else {
-		in = add_input(b, k->in, k->zp, &frame);
-	}
+	in = add_input_or_const(b, k->in, k->zp, edit == PE_CONST_INPUT,
+				&frame);
 	os[1] += edit == PE_OUT_H;
 	os[2] -= edit == PE_OUT_W;
 	os[3] += edit == PE_OUT_C;
@@ -851,8 +524,9 @@ struct gap_case {
 	struct vision_model_pool p;
 };
 
-static void ref_gap(const struct gap_case *k, const int8_t *in, int8_t *out)
+static void ref_gap(const void *kv, const int8_t *in, int8_t *out)
 {
+	const struct gap_case *k = kv;
 	uint32_t n, c, i, hw = k->in[1] * k->in[2], C = k->in[3];
 
 	for (n = 0; n < k->in[0]; n++)
@@ -877,11 +551,8 @@ static bool check_gap(struct __test_metadata *_metadata,
 	const uint32_t os[4] = { k->in[0], 1, 1, k->in[3] };
 	union vision_model_op_params p;
 	uint32_t frame, in, out, op;
-	int8_t *fr, *want;
-	struct model md;
 	struct vmb *b = vmb_new();
 	char what[96];
-	bool ok;
 
 	if (!b)
 		return false;
@@ -890,23 +561,11 @@ static bool check_gap(struct __test_metadata *_metadata,
 	memset(&p, 0, sizeof(p));
 	p.pool = k->p;
 	op = vmb_op(b, VISION_MODEL_OP_GLOBAL_AVG_POOL, &in, 1, out, &p, "gap");
-	if (finish(b, frame, out, op, &md))
-		return false;
-	fr = malloc(md.frame_elems);
-	want = malloc(md.out_elems);
-	ok = fr && want;
-	if (ok) {
-		rnd_fill(fr, md.frame_elems);
-		ref_gap(k, fr, want);
-		snprintf(what, sizeof(what), "GAP [%u,%u,%u,%u] m %d s %d",
-			 k->in[0], k->in[1], k->in[2], k->in[3],
-			 k->p.requant.multiplier, k->p.requant.shift);
-		ok = run_and_compare(_metadata, &md, fr, want, what);
-	}
-	free(fr);
-	free(want);
-	free(md.blob);
-	return ok;
+	snprintf(what, sizeof(what), "GAP [%u,%u,%u,%u] m %d s %d", k->in[0],
+		 k->in[1], k->in[2], k->in[3], k->p.requant.multiplier,
+		 k->p.requant.shift);
+	return check_frame_model(_metadata, b, frame, out, op, ref_gap, k,
+				 what);
 }
 
 static void rnd_gap_params(struct gap_case *k)
@@ -1098,9 +757,9 @@ static struct vmb *build_concat(const struct concat_case *k, uint32_t *frame,
 	return b;
 }
 
-static void ref_concat(const struct concat_case *k, const int8_t *fr,
-		       int8_t *out)
+static void ref_concat(const void *kv, const int8_t *fr, int8_t *out)
 {
+	const struct concat_case *k = kv;
 	uint32_t px = k->n * k->h * k->w, m = concat_width(k);
 	uint32_t co = concat_c(k), p, i, j, c0;
 
@@ -1132,30 +791,15 @@ static void ref_concat(const struct concat_case *k, const int8_t *fr,
 static bool check_concat(struct __test_metadata *_metadata,
 			 const struct concat_case *k)
 {
-	uint32_t frame, out, op;
-	int8_t *fr, *want;
-	struct model md;
+	uint32_t frame = 0, out = 0, op = 0;
 	struct vmb *b;
 	char what[64];
-	bool ok;
 
 	b = build_concat(k, &frame, &out, &op);
-	if (!b || finish(b, frame, out, op, &md))
-		return false;
-	fr = malloc(md.frame_elems);
-	want = malloc(md.out_elems);
-	ok = fr && want;
-	if (ok) {
-		rnd_fill(fr, md.frame_elems);
-		ref_concat(k, fr, want);
-		snprintf(what, sizeof(what), "CONCAT %u inputs [%u,%u,%u,%u]",
-			 k->num, k->n, k->h, k->w, concat_c(k));
-		ok = run_and_compare(_metadata, &md, fr, want, what);
-	}
-	free(fr);
-	free(want);
-	free(md.blob);
-	return ok;
+	snprintf(what, sizeof(what), "CONCAT %u inputs [%u,%u,%u,%u]", k->num,
+		 k->n, k->h, k->w, concat_c(k));
+	return check_frame_model(_metadata, b, frame, out, op, ref_concat, k,
+				 what);
 }
 
 static void rnd_concat(struct concat_case *k, uint32_t cmax)
@@ -1355,8 +999,9 @@ static void pad_out_shape(const struct pad_case *k, uint32_t o[4])
 	o[3] = k->in[3];
 }
 
-static void ref_pad(const struct pad_case *k, const int8_t *in, int8_t *out)
+static void ref_pad(const void *kv, const int8_t *in, int8_t *out)
 {
+	const struct pad_case *k = kv;
 	uint32_t os[4], n, y, x, c;
 	size_t i = 0;
 
@@ -1387,11 +1032,8 @@ static bool check_pad(struct __test_metadata *_metadata,
 {
 	union vision_model_op_params p;
 	uint32_t frame, in, out, op, os[4];
-	int8_t *fr, *want;
-	struct model md;
 	struct vmb *b = vmb_new();
 	char what[96];
-	bool ok;
 
 	if (!b)
 		return false;
@@ -1401,24 +1043,11 @@ static bool check_pad(struct __test_metadata *_metadata,
 	memset(&p, 0, sizeof(p));
 	p.pad = k->p;
 	op = vmb_op(b, VISION_MODEL_OP_PAD, &in, 1, out, &p, "pad");
-	if (finish(b, frame, out, op, &md))
-		return false;
-	fr = malloc(md.frame_elems);
-	want = malloc(md.out_elems);
-	ok = fr && want;
-	if (ok) {
-		rnd_fill(fr, md.frame_elems);
-		ref_pad(k, fr, want);
-		snprintf(what, sizeof(what),
-			 "PAD [%u,%u,%u,%u] t%u b%u l%u r%u", k->in[0],
-			 k->in[1], k->in[2], k->in[3], k->p.top, k->p.bottom,
-			 k->p.left, k->p.right);
-		ok = run_and_compare(_metadata, &md, fr, want, what);
-	}
-	free(fr);
-	free(want);
-	free(md.blob);
-	return ok;
+	snprintf(what, sizeof(what), "PAD [%u,%u,%u,%u] t%u b%u l%u r%u",
+		 k->in[0], k->in[1], k->in[2], k->in[3], k->p.top, k->p.bottom,
+		 k->p.left, k->p.right);
+	return check_frame_model(_metadata, b, frame, out, op, ref_pad, k,
+				 what);
 }
 
 TEST(pad_random)
@@ -1489,7 +1118,6 @@ static bool bad_pad(struct __test_metadata *_metadata, const struct pad_case *k,
 {
 	union vision_model_op_params p;
 	uint32_t frame, in, out, os[4];
-	int8_t data[256] = { 0 };
 	struct model md;
 	struct vmb *b = vmb_new();
 	bool ok;
@@ -1497,14 +1125,7 @@ static bool bad_pad(struct __test_metadata *_metadata, const struct pad_case *k,
 	if (!b)
 		return false;
 	pad_out_shape(k, os);
-	if (edit == PD_CONST) {
-		frame = add_frame(b, 1, 1, 0);
-		in = vmb_const_tensor(b, k->in, VISION_MODEL_TYPE_INT8, k->zp,
-				      1.0f, NULL, VISION_MODEL_ENC_DENSE, data,
-				      elems(k->in), "c");
-	} else {
-		in = add_input(b, k->in, k->zp, &frame);
-	}
+	in = add_input_or_const(b, k->in, k->zp, edit == PD_CONST, &frame);
 	os[0] += edit == PD_OUT_N;
 	os[1] += edit == PD_OUT_H;
 	os[2] -= edit == PD_OUT_W;

@@ -12,88 +12,96 @@
 #include <string.h>
 
 #include "cpu_runner.h"
-#include "model_builder.h"
-#include "vis_engine.h"
+#include "engine_test_util.h"
 
 #include "kselftest_harness.h"
 
-static uint32_t rng_state = 12345;
+static uint32_t lcg_state = 12345;
 
-static uint32_t rnd(void)
+static uint32_t lcg_rnd(void)
 {
-	rng_state = rng_state * 1103515245u + 12345u;
-	return rng_state >> 8;
+	lcg_state = lcg_state * 1103515245u + 12345u;
+	return lcg_state >> 8;
 }
 
 static void fill(int8_t *p, size_t n, int lo, int hi)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] = (int8_t)(lo +
-				(int)(rnd() % (unsigned int)(hi - lo + 1)));
+				(int)(lcg_rnd() % (unsigned int)(hi - lo + 1)));
 }
 
 /* Cout requants of roughly 1/scale_div, valid TFLite multipliers. */
-static uint32_t requants(struct vmb *b, uint32_t cout, int shift)
+static struct vision_model_requant *requants(uint32_t cout, int shift)
 {
 	struct vision_model_requant *r = calloc(cout, sizeof(*r));
-	uint32_t off;
 
 	for (uint32_t c = 0; c < cout; c++) {
-		r[c].multiplier = (int32_t)((1u << 30) + rnd() % (1u << 30));
+		r[c].multiplier =
+			(int32_t)((1u << 30) + lcg_rnd() % (1u << 30));
 		r[c].shift = shift;
 	}
-	off = vmb_const(b, r, cout * sizeof(*r), 8);
-	free(r);
-	return off;
+	return r;
+}
+
+/* CONV_2D or FULLY_CONNECTED of @in with random weights and bias. */
+static uint32_t layer(struct vmb *b, uint32_t type, uint32_t in,
+		      const uint32_t wshape[4],
+		      const struct vision_model_conv *p, int shift,
+		      const uint32_t oshape[4], float bias_scale,
+		      const char *wname, const char *bname, const char *name,
+		      bool rnd_zp)
+{
+	uint32_t cout = wshape[0];
+	size_t wn = (size_t)cout * wshape[1] * wshape[2] * wshape[3];
+	int8_t *w = malloc(wn);
+	int32_t *bias = malloc(cout * sizeof(*bias));
+	struct vision_model_requant *rq;
+	struct vmb_weights wt = {
+		.data = w,
+		.size = wn,
+		.encoding = VISION_MODEL_ENC_DENSE,
+		.shape = { wshape[0], wshape[1], wshape[2], wshape[3] },
+		.scale = 0.01f,
+		.name = wname,
+		.bias = bias,
+		.bias_scale = bias_scale,
+		.bias_name = bname,
+	};
+	int32_t zp = 0;
+	uint32_t out;
+
+	fill(w, wn, -127, 127);
+	for (uint32_t c = 0; c < cout; c++)
+		bias[c] = type == VISION_MODEL_OP_CONV_2D ?
+				  (int32_t)(lcg_rnd() % 20001) - 10000 :
+				  (int32_t)(lcg_rnd() % 2001) - 1000;
+	rq = requants(cout, shift);
+	wt.requant = rq;
+	if (rnd_zp)
+		zp = (int32_t)(lcg_rnd() % 21) - 10;
+	out = vmb_conv2d(b, type, in, &wt, p, oshape, zp, rnd_zp ? 0.05f : 0.1f,
+			 name, NULL, NULL);
+	free(rq);
+	free(w);
+	free(bias);
+	return out;
 }
 
 static uint32_t conv(struct vmb *b, uint32_t in, const uint32_t ishape[4],
 		     uint32_t cout, uint32_t k, uint32_t stride,
 		     uint32_t groups, uint32_t oshape[4])
 {
-	uint32_t cin = ishape[3], kin = cin / groups;
-	uint32_t wshape[4] = { cout, k, k, kin };
-	uint32_t bshape[4] = { 1, 1, 1, cout };
-	size_t wn = (size_t)cout * k * k * kin;
-	int8_t *w = malloc(wn);
-	int32_t *bias = malloc(cout * sizeof(*bias));
-	union vision_model_op_params p;
-	uint32_t ids[3], out, pad = k / 2;
+	uint32_t wshape[4] = { cout, k, k, ishape[3] / groups }, pad = k / 2;
+	struct vision_model_conv p =
+		vmb_conv_params(stride, pad, groups, -128, 127);
 
-	fill(w, wn, -127, 127);
-	for (uint32_t c = 0; c < cout; c++)
-		bias[c] = (int32_t)(rnd() % 20001) - 10000;
 	oshape[0] = 1;
 	oshape[1] = (ishape[1] + 2 * pad - k) / stride + 1;
 	oshape[2] = (ishape[2] + 2 * pad - k) / stride + 1;
 	oshape[3] = cout;
-
-	memset(&p, 0, sizeof(p));
-	p.conv.stride_h = stride;
-	p.conv.stride_w = stride;
-	p.conv.dilation_h = 1;
-	p.conv.dilation_w = 1;
-	p.conv.pad_top = pad;
-	p.conv.pad_left = pad;
-	p.conv.pad_bottom = pad;
-	p.conv.pad_right = pad;
-	p.conv.groups = groups;
-	p.conv.act_min = -128;
-	p.conv.act_max = 127;
-	p.conv.requant = requants(b, cout, -9);
-
-	ids[0] = in;
-	ids[1] = vmb_const_tensor(b, wshape, VISION_MODEL_TYPE_INT8, 0, 0.01f,
-				  NULL, VISION_MODEL_ENC_DENSE, w, wn, "w");
-	ids[2] = vmb_const_tensor(b, bshape, VISION_MODEL_TYPE_INT32, 0,
-				  0.0001f, NULL, VISION_MODEL_ENC_DENSE, bias,
-				  cout * sizeof(*bias), "b");
-	out = vmb_arena_tensor(b, oshape, (int32_t)(rnd() % 21) - 10, 0.05f,
-			       "conv");
-	vmb_op(b, VISION_MODEL_OP_CONV_2D, ids, 3, out, &p, "conv");
-	free(w);
-	free(bias);
-	return out;
+	return layer(b, VISION_MODEL_OP_CONV_2D, in, wshape, &p, -9, oshape,
+		     0.0001f, "w", "b", "conv", true);
 }
 
 /* input 32x32x3 -> conv 3x3 s2 16 -> dw 3x3 -> pw 1x1 24 -> add(pw, pw2)
@@ -129,12 +137,7 @@ static void *build_net(size_t *size)
 	vmb_op(b, VISION_MODEL_OP_ADD, ids, 2, sum, &p, "add");
 
 	memset(&p, 0, sizeof(p));
-	p.pool.filter_h = 2;
-	p.pool.filter_w = 2;
-	p.pool.stride_h = 2;
-	p.pool.stride_w = 2;
-	p.pool.act_min = -128;
-	p.pool.act_max = 127;
+	p.pool = vmb_pool_params(2, 2, 0, -128, 127);
 	s4[0] = 1;
 	s4[1] = s3[1] / 2;
 	s4[2] = s3[2] / 2;
@@ -151,32 +154,13 @@ static void *build_net(size_t *size)
 	vmb_op(b, VISION_MODEL_OP_GLOBAL_AVG_POOL, &pool, 1, gap, &p, "gap");
 
 	{
-		uint32_t ws[4] = { 10, 1, 1, 24 }, bs[4] = { 1, 1, 1, 10 };
-		int8_t w[240];
-		int32_t bias[10];
+		const uint32_t ws[4] = { 10, 1, 1, 24 },
+			       bs[4] = { 1, 1, 1, 10 };
+		struct vision_model_conv fp =
+			vmb_conv_params(1, 0, 1, -128, 127);
 
-		fill(w, sizeof(w), -127, 127);
-		for (int i = 0; i < 10; i++)
-			bias[i] = (int32_t)(rnd() % 2001) - 1000;
-		memset(&p, 0, sizeof(p));
-		p.conv.stride_h = 1;
-		p.conv.stride_w = 1;
-		p.conv.dilation_h = 1;
-		p.conv.dilation_w = 1;
-		p.conv.groups = 1;
-		p.conv.act_min = -128;
-		p.conv.act_max = 127;
-		p.conv.requant = requants(b, 10, -7);
-		ids[0] = gap;
-		ids[1] = vmb_const_tensor(b, ws, VISION_MODEL_TYPE_INT8, 0,
-					  0.01f, NULL, VISION_MODEL_ENC_DENSE,
-					  w, sizeof(w), "fc.w");
-		ids[2] = vmb_const_tensor(b, bs, VISION_MODEL_TYPE_INT32, 0,
-					  0.001f, NULL, VISION_MODEL_ENC_DENSE,
-					  bias, sizeof(bias), "fc.b");
-		fc = vmb_arena_tensor(b, bs, 0, 0.1f, "logits");
-		vmb_op(b, VISION_MODEL_OP_FULLY_CONNECTED, ids, 3, fc, &p,
-		       "fc");
+		fc = layer(b, VISION_MODEL_OP_FULLY_CONNECTED, gap, ws, &fp, -7,
+			   bs, 0.001f, "fc.w", "fc.b", "logits", false);
 	}
 
 	memset(&p, 0, sizeof(p));
@@ -259,11 +243,11 @@ static uint8_t *run_single(struct vis_model *m, const uint8_t *input,
 
 TEST_F(net, threads_and_kernels_agree)
 {
-	static const char *const names[] = { "portable", "avx2", "avx512bw",
-					     "neon-dotprod" };
 	uint8_t *ref = run_single(&self->m, self->input, self->in_off,
 				  self->in_size,
 				  vis_kernels_by_name("portable"));
+	const struct vis_kernels *k;
+	unsigned int n;
 
 	ASSERT_NE(NULL, ref);
 	for (unsigned int threads = 1; threads <= 7; threads += 2) {
@@ -271,13 +255,10 @@ TEST_F(net, threads_and_kernels_agree)
 
 		ASSERT_EQ(0, vis_cpu_runner_new(threads, &r));
 		ASSERT_EQ(threads, vis_cpu_runner_threads(r));
-		for (size_t n = 0; n < sizeof(names) / sizeof(*names); n++) {
-			const struct vis_kernels *k =
-				vis_kernels_by_name(names[n]);
+		for_each_kernel_table(k, n)
+		{
 			uint8_t *arena;
 
-			if (!k)
-				continue;
 			arena = calloc(1, self->m.arena_size);
 			memcpy(arena + self->in_off, self->input,
 			       self->in_size);
@@ -288,7 +269,7 @@ TEST_F(net, threads_and_kernels_agree)
 			/* Every tensor, not only the outputs. */
 			EXPECT_EQ(0, memcmp(ref, arena, self->m.arena_size))
 			TH_LOG("threads %u kernels %s differ", threads,
-			       names[n]);
+			       kernel_table_names[n]);
 			free(arena);
 		}
 		vis_cpu_runner_free(r);
