@@ -120,6 +120,46 @@ const char *vis_model_name(const struct vis_model *m, u32 off);
 u32 vis_crc32(u32 crc, const void *buf, u64 len);
 
 /**
+ * struct vis_dw_args - one call of &vis_kernels.dw_conv
+ * @taps: input pointers, @ntaps per output pixel: tap t of pixel p reads
+ *	the @c int8 values at taps[p * @ntaps + t] (padded taps point at
+ *	values equal to the input zero point)
+ * @npix: output pixels, >= 1
+ * @ntaps: taps per pixel, >= 1
+ * @c: channels, >= 1
+ * @w: filter values, w[t * @c + ch], each in [-128, 127]
+ * @bias: per channel, with -in_zp * sum over t of w[t][ch] folded in
+ * @mult: per-channel Q31 multipliers, 0 or in [2^30, 2^31)
+ * @shift: per-channel exponents, in [-31, 30]
+ * @out: output of pixel p, channel ch at out[p * @out_stride + ch]
+ * @out_stride: bytes between the outputs of consecutive pixels
+ * @out_zp: output zero point, in [-128, 127]
+ * @act_min: lower activation bound, >= -128
+ * @act_max: upper activation bound, <= 127
+ *
+ * For every pixel p and channel ch: acc = bias[ch] + sum over t of
+ * taps[p * ntaps + t][ch] * w[t * c + ch], wrapping in int32; v =
+ * vis_mbqm(acc, mult[ch], shift[ch]) clamped to [-256, 256]; the output is
+ * v + out_zp clamped to [@act_min, @act_max]. Nothing outside the bytes
+ * named here is read or written.
+ */
+struct vis_dw_args {
+	const s8 *const *taps;
+	u32 npix;
+	u32 ntaps;
+	u32 c;
+	const s32 *w;
+	const s32 *bias;
+	const s32 *mult;
+	const s32 *shift;
+	s8 *out;
+	size_t out_stride;
+	s32 out_zp;
+	s32 act_min;
+	s32 act_max;
+};
+
+/**
  * struct vis_kernels - hot loops, chosen at run time by CPU features
  * @name: "portable", "avx2", "avx512bw", "neon-dotprod", ...
  * @needs_fpu: the loops use vector registers: in the kernel, call them
@@ -130,6 +170,31 @@ u32 vis_crc32(u32 crc, const void *buf, u64 len);
  * @dot_block4: BLOCK4-sparse row times @np patches: for the @nblk blocks
  *	with columns @col and values @val (4 each), acc[p] = sum over blocks j
  *	and i < 4 of a[p][col[j] * 4 + i] * val[j * 4 + i]; patch stride @k
+ * @requant_s8: the GEMM epilogue: for @n channels i, out[i] =
+ *	clamp(clamp(MBQM(@acc[i] + @bias[i], @rq[i]), -256, 256) + @zp, @lo,
+ *	@hi), the sum taken modulo 2^32, MBQM as vis_mbqm(); every @rq[i]
+ *	valid (vis_check_requant()), -128 <= @lo <= @hi <= 127
+ * @gemm_s8_packed: @np (1..%VIS_GEMM_PIX) patches of @k int8 values (@k a
+ *	multiple of 4; patch p at @a + p * @lda) times @n weight rows packed
+ *	%VIS_GEMM_NR to a block: row j * %VIS_GEMM_NR + r, value i at @bp[j *
+ *	%VIS_GEMM_NR * @k + (i / 4) * 4 * %VIS_GEMM_NR + r * 4 + i % 4], rows
+ *	past @n zero; @bsum[r] the sum of row r, for the ALIGN(@n,
+ *	%VIS_GEMM_NR) rows. acc[p * @ldc + r] = sum over i of a[p][i] *
+ *	b[r][i], exactly, for r < @n (nothing else written). NULL when the
+ *	table has no faster way than @gemm_s8
+ * @dw_conv: depthwise convolution of a run of output pixels, channels
+ *	innermost; see &struct vis_dw_args for the exact contract
+ * @block4_tile: BLOCK4-sparse rows times a tile of @np (1..%VIS_BLOCK4_TILE)
+ *	output pixels packed block-interleaved: with L = vis_block4_lanes(@np),
+ *	the 4 values of reduction block kb of pixel p at @a[(kb * L + p) * 4],
+ *	all L lanes of every block a column names readable. For each of the
+ *	@nr rows r, the blocks j from @pos[r] on, before @end[r] and before
+ *	the first with col[j] >= @kend (columns increase within a row; values
+ *	@val, 4 each), add to acc[p * @ldc + r] (@ldc >= @nr) the sum over
+ *	them and i < 4 of (a[(col[j] * L + p) * 4 + i] - @zp) * val[j * 4 +
+ *	i], modulo 2^32, for p < @np, and advance @pos[r] past them. @zp in
+ *	[-128, 127]; nothing else is written. Calls with increasing @kend
+ *	walk the tile in L1-sized slices
  */
 struct vis_kernels {
 	const char *name;
@@ -138,7 +203,50 @@ struct vis_kernels {
 			s32 *acc);
 	void (*dot_block4)(const s8 *a, u32 np, u32 k, const u32 *col,
 			   const s8 *val, u32 nblk, s32 *acc);
+	void (*requant_s8)(const s32 *acc, const s32 *bias,
+			   const struct vision_model_requant *rq, u32 n, s32 zp,
+			   s32 lo, s32 hi, s8 *out);
+	void (*gemm_s8_packed)(const s8 *a, u32 np, size_t lda, const s8 *bp,
+			       const s32 *bsum, u32 n, u32 k, s32 *acc,
+			       u32 ldc);
+	void (*dw_conv)(const struct vis_dw_args *a);
+	void (*block4_tile)(const s8 *a, u32 np, s32 zp, u32 *pos,
+			    const u32 *end, u32 kend, u32 nr, const u32 *col,
+			    const s8 *val, s32 *acc, u32 ldc);
 };
+
+/* Rows per packed block and most patches per gemm_s8_packed call. */
+#define VIS_GEMM_NR 16
+#define VIS_GEMM_PIX 8
+
+/* Output pixels per &struct vis_kernels.block4_tile call. */
+#define VIS_BLOCK4_TILE 16
+
+/* Pixel lanes per block of a block4_tile() tile of @np pixels. */
+static inline u32 vis_block4_lanes(u32 np)
+{
+	return np > VIS_BLOCK4_TILE / 2 ? VIS_BLOCK4_TILE : VIS_BLOCK4_TILE / 2;
+}
+
+/* The block4_tile members of the SIMD tables (vis_simd_*_sparse.c). */
+void vis_block4_tile_avx2(const s8 *a, u32 np, s32 zp, u32 *pos, const u32 *end,
+			  u32 kend, u32 nr, const u32 *col, const s8 *val,
+			  s32 *acc, u32 ldc);
+void vis_block4_tile_avx512bw(const s8 *a, u32 np, s32 zp, u32 *pos,
+			      const u32 *end, u32 kend, u32 nr, const u32 *col,
+			      const s8 *val, s32 *acc, u32 ldc);
+void vis_block4_tile_avx512vnni(const s8 *a, u32 np, s32 zp, u32 *pos,
+				const u32 *end, u32 kend, u32 nr,
+				const u32 *col, const s8 *val, s32 *acc,
+				u32 ldc);
+void vis_block4_tile_neon(const s8 *a, u32 np, s32 zp, u32 *pos, const u32 *end,
+			  u32 kend, u32 nr, const u32 *col, const s8 *val,
+			  s32 *acc, u32 ldc);
+
+/* The dw_conv members of the SIMD tables (vis_simd_*_dw.c). */
+void vis_dw_conv_avx2(const struct vis_dw_args *a);
+void vis_dw_conv_avx512(const struct vis_dw_args *a);
+void vis_dw_conv_neon(const struct vis_dw_args *a);
 
 /* The portable reference every SIMD table must match bit for bit. */
 extern const struct vis_kernels vis_kernels_portable;

@@ -12,6 +12,8 @@
  */
 
 #include "vis_engine.h"
+#include "vis_quant.h"
+#include "vis_simd_gemm.h"
 
 static void vis_gemm_s8_portable(const s8 *a, u32 np, const s8 *b, u32 n, u32 k,
 				 s32 *acc)
@@ -51,11 +53,122 @@ static void vis_dot_block4_portable(const s8 *a, u32 np, u32 k, const u32 *col,
 	}
 }
 
+/* Channels per depthwise block: a constant, so the tap loop vectorizes. */
+#define VIS_DW_BLOCK 16
+
+/*
+ * Channels [c0, c0 + @n) of pixel @p. The accumulators are a local array
+ * of constant size (registers once vectorized); the input and filter rows
+ * are restrict so that nothing aliases the accumulation.
+ */
+static __always_inline void vis_dw_block(const struct vis_dw_args *a, u32 p,
+					 u32 c0, u32 n)
+{
+	const s8 *const *taps = a->taps + (size_t)p * a->ntaps;
+	s8 *o = a->out + (size_t)p * a->out_stride + c0;
+	s32 acc[VIS_DW_BLOCK];
+	u32 t, i;
+
+	for (i = 0; i < n; i++)
+		acc[i] = a->bias[c0 + i];
+	for (t = 0; t < a->ntaps; t++) {
+		const s8 *restrict x = taps[t] + c0;
+		const s32 *restrict w = a->w + (size_t)t * a->c + c0;
+
+		for (i = 0; i < n; i++)
+			acc[i] += (s32)x[i] * w[i];
+	}
+	for (i = 0; i < n; i++) {
+		s32 v = vis_mbqm(acc[i], a->mult[c0 + i], a->shift[c0 + i]);
+
+		/* Any |v| > 256 saturates anyway; clamping avoids overflow. */
+		v = clamp_t(s32, v, -256, 256);
+		o[i] = vis_sat8(v + a->out_zp, a->act_min, a->act_max);
+	}
+}
+
+static void vis_dw_conv_portable(const struct vis_dw_args *a)
+{
+	u32 p, c0;
+
+	for (p = 0; p < a->npix; p++) {
+		for (c0 = 0; c0 + VIS_DW_BLOCK <= a->c; c0 += VIS_DW_BLOCK)
+			vis_dw_block(a, p, c0, VIS_DW_BLOCK);
+		if (c0 < a->c)
+			vis_dw_block(a, p, c0, a->c - c0);
+	}
+}
+
+static void vis_block4_tile_portable(const s8 *a, u32 np, s32 zp, u32 *pos,
+				     const u32 *end, u32 kend, u32 nr,
+				     const u32 *col, const s8 *val, s32 *acc,
+				     u32 ldc)
+{
+	u32 lanes = vis_block4_lanes(np);
+	u32 r, j, p, i;
+
+	for (r = 0; r < nr; r++) {
+		for (j = pos[r]; j < end[r] && col[j] < kend; j++) {
+			const s8 *x = a + (size_t)col[j] * lanes * 4;
+			const s8 *v = val + (size_t)j * 4;
+
+			for (p = 0; p < np; p++) {
+				u32 sum = (u32)acc[(size_t)p * ldc + r];
+
+				for (i = 0; i < 4; i++)
+					sum += (u32)((x[p * 4 + i] - zp) *
+						     v[i]);
+				acc[(size_t)p * ldc + r] = (s32)sum;
+			}
+		}
+		pos[r] = j;
+	}
+}
+
+static void vis_requant_s8_portable(const s32 *acc, const s32 *bias,
+				    const struct vision_model_requant *rq,
+				    u32 n, s32 zp, s32 lo, s32 hi, s8 *out)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		out[i] = vis_requant_one(acc[i], bias[i], &rq[i], zp, lo, hi);
+}
+
+static void vis_gemm_s8_packed_portable(const s8 *a, u32 np, size_t lda,
+					const s8 *bp, const s32 *bsum, u32 n,
+					u32 k, s32 *acc, u32 ldc)
+{
+	u32 p, r, i;
+
+	for (p = 0; p < np; p++) {
+		const s8 *ap = a + p * lda;
+
+		for (r = 0; r < n; r++) {
+			const s8 *br =
+				bp +
+				(size_t)(r / VIS_GEMM_NR) * VIS_GEMM_NR * k +
+				(r % VIS_GEMM_NR) * 4;
+			s32 sum = 0;
+
+			for (i = 0; i < k; i++)
+				sum += (s32)ap[i] *
+				       (s32)br[(i / 4) * 4 * VIS_GEMM_NR +
+					       i % 4];
+			acc[(size_t)p * ldc + r] = sum;
+		}
+	}
+}
+
 const struct vis_kernels vis_kernels_portable = {
 	.name = "portable",
 	.needs_fpu = false,
 	.gemm_s8 = vis_gemm_s8_portable,
 	.dot_block4 = vis_dot_block4_portable,
+	.requant_s8 = vis_requant_s8_portable,
+	.gemm_s8_packed = vis_gemm_s8_packed_portable,
+	.dw_conv = vis_dw_conv_portable,
+	.block4_tile = vis_block4_tile_portable,
 };
 
 static bool vis_cpu_any(void)

@@ -22,15 +22,19 @@
  *   into scratch with the padding, a block of rows at a time;
  * - 1x1, horizontal stride 1, unpadded, ungrouped, Cin a multiple of 4: the
  *   input row already is the patch matrix, nothing is gathered;
- * - depthwise (one input channel per group, dense weights): direct loops
- *   over the window, channels innermost; small filters are first
- *   transposed into scratch so that the inner loop reads them contiguously.
+ * - depthwise (one input channel per group, dense or BLOCK4 weights):
+ *   vis_op_conv_dw.c, vectorized across channels;
+ * - other BLOCK4 weights: vis_op_conv_sparse.c, vectorized across output
+ *   pixels.
  *
  * check() bounds K so that the int32 accumulation of every strategy
- * provably cannot overflow (see vis_conv_check_acc()).
+ * provably cannot overflow (see vis_gemm_check_acc()).
  */
 
 #include "vis_ops.h"
+#include "vis_op_conv_dw.h"
+#include "vis_op_conv_sparse.h"
+#include "vis_op_gemm_check.h"
 #include "vis_quant.h"
 
 /* Output pixels per gemm_s8() call: the kernels take one to four. */
@@ -39,15 +43,14 @@
 #define VIS_CONV_ROWS 64
 /* Scratch for dense weights re-laid out with K padded to Kpad. */
 #define VIS_CONV_WBUF 65536
-/* Largest depthwise filter transposed into scratch. */
-#define VIS_CONV_DW_TBUF 65536
 /* Scratch regions start on cache-line boundaries. */
 #define VIS_CONV_SALIGN 64
-/*
- * |in - in_zp| <= 255 and |w| <= 127: K * 255 * 127 + |bias| must fit in
- * s32 (checked per channel), so K is at most this.
- */
-#define VIS_CONV_MAX_K ((u32)(S32_MAX / (255 * 127)))
+/* Largest packed weight group (bytes, rows), and the pixels to amortize it. */
+#define VIS_CONV_PACK 262144
+#define VIS_CONV_PACK_ROWS 1024
+#define VIS_CONV_PACK_MIN_PIX 64
+/* Longest K whose int32 accumulation cannot overflow. */
+#define VIS_CONV_MAX_K VIS_GEMM_MAX_K
 
 /* Operator geometry, derived from validated tensors. */
 struct vis_conv_geom {
@@ -83,7 +86,7 @@ static void vis_conv_geom(const struct vis_model *m,
 	g->k = g->kh * g->kw * g->cgi;
 	g->kpad = ALIGN(g->k, 4);
 	g->block4 = w->encoding == VISION_MODEL_ENC_BLOCK4;
-	g->depthwise = g->cgi == 1 && !g->block4;
+	g->depthwise = g->cgi == 1;
 	g->direct = g->kh == 1 && g->kw == 1 && p->stride_w == 1 &&
 		    !p->pad_top && !p->pad_left && !p->pad_bottom &&
 		    !p->pad_right && g->groups == 1 && g->k == g->kpad;
@@ -97,18 +100,12 @@ static u32 vis_conv_wrows(const struct vis_conv_geom *g)
 	return clamp_t(u32, VIS_CONV_WBUF / g->kpad, 1, g->cgo);
 }
 
-/* Depthwise filters small enough are transposed to [tap][co]. */
-static bool vis_conv_dw_transpose(const struct vis_conv_geom *g)
-{
-	return (u64)g->cout * g->k <= VIS_CONV_DW_TBUF;
-}
-
 /* Scratch layout; both scratch() and run() derive it from here. */
 struct vis_conv_scratch {
-	u64 bias; /* s32[wrows] folded bias, or s32[cout] depthwise acc */
+	u64 bias; /* s32[wrows] folded bias */
 	u64 acc; /* s32[PIX * ROWS] */
 	u64 patch; /* s8[PIX * kpad]; the first Kpad also hold the ones */
-	u64 wbuf; /* s8[wrows * kpad] re-laid-out weights, or transpose */
+	u64 wbuf; /* s8[wrows * kpad] re-laid-out weights */
 	u64 size;
 };
 
@@ -117,17 +114,6 @@ static void vis_conv_scratch_layout(const struct vis_conv_geom *g,
 {
 	u64 off = 0;
 
-	if (g->depthwise) {
-		s->bias = 0;
-		off = ALIGN((u64)g->cout * 4, VIS_CONV_SALIGN);
-		s->acc = off;
-		s->patch = off;
-		s->wbuf = off;
-		if (vis_conv_dw_transpose(g))
-			off += ALIGN((u64)g->cout * g->k, VIS_CONV_SALIGN);
-		s->size = off;
-		return;
-	}
 	s->bias = off;
 	off += ALIGN((u64)vis_conv_wrows(g) * 4, VIS_CONV_SALIGN);
 	s->acc = off;
@@ -138,136 +124,6 @@ static void vis_conv_scratch_layout(const struct vis_conv_geom *g,
 	if (!g->block4 && g->k != g->kpad)
 		off += ALIGN((u64)vis_conv_wrows(g) * g->kpad, VIS_CONV_SALIGN);
 	s->size = off;
-}
-
-/*
- * Validation helpers. Everything run() indexes is derived from tensor
- * shapes and the BLOCK4 tables, so these establish that the shapes agree
- * and the tables stay within the weight tensor.
- */
-
-/* The lanes of a row's last block past K are padding: zero. */
-static bool vis_conv_pad_zero(const s8 *val, u32 blk, u32 k)
-{
-	u32 i;
-
-	for (i = k % 4; k % 4 && i < 4; i++)
-		if (val[(size_t)blk * 4 + i])
-			return false;
-	return true;
-}
-
-static int vis_conv_check_block4(const struct vis_model *m, u32 index,
-				 const struct vision_model_tensor *w, u32 rows,
-				 u32 k, struct vis_engine_error *err)
-{
-	const u32 *row_ptr = (const u32 *)(m->consts + w->offset);
-	u32 bpr = DIV_ROUND_UP(k, 4);
-	u64 head, nblocks;
-	const u32 *col;
-	const s8 *val;
-	u32 r, j;
-
-	/* row_ptr[rows + 1], then col[nb] and values[4 * nb]. */
-	head = ((u64)rows + 1) * 4;
-	if (w->size < head || (w->size - head) % 8)
-		return vis_op_err(err, index, "inputs[1]",
-				  "BLOCK4 size does not match its layout");
-	nblocks = (w->size - head) / 8;
-	if (row_ptr[0] != 0 || row_ptr[rows] != nblocks)
-		return vis_op_err(err, index, "inputs[1]",
-				  "BLOCK4 row_ptr does not span the blocks");
-	col = row_ptr + rows + 1;
-	val = (const s8 *)(col + nblocks);
-	for (r = 0; r < rows; r++) {
-		u32 b = row_ptr[r], e = row_ptr[r + 1];
-
-		if (e < b || e - b > bpr)
-			return vis_op_err(err, index, "inputs[1]",
-					  "BLOCK4 row_ptr not monotone");
-		for (j = b; j < e; j++) {
-			if (col[j] >= bpr || (j > b && col[j] <= col[j - 1]))
-				return vis_op_err(err, index, "inputs[1]",
-						  "BLOCK4 col out of order");
-			if (col[j] == bpr - 1 && !vis_conv_pad_zero(val, j, k))
-				return vis_op_err(err, index, "inputs[1]",
-						  "BLOCK4 padding not zero");
-		}
-	}
-	return 0;
-}
-
-/* Sum of |w| over one weight row (dense or BLOCK4). */
-static u64 vis_conv_row_abs(const struct vis_model *m,
-			    const struct vision_model_tensor *w, u32 rows,
-			    u32 k, u32 row)
-{
-	const u8 *base = m->consts + w->offset;
-	u64 sum = 0;
-	u32 i;
-
-	if (w->encoding == VISION_MODEL_ENC_BLOCK4) {
-		const u32 *row_ptr = (const u32 *)base;
-		u32 nb = row_ptr[rows];
-		const s8 *val = (const s8 *)(row_ptr + rows + 1 + nb);
-		u32 b = row_ptr[row], e = row_ptr[row + 1];
-
-		for (i = b * 4; i < e * 4; i++)
-			sum += val[i] < 0 ? -val[i] : val[i];
-	} else {
-		const s8 *v = (const s8 *)base + (size_t)row * k;
-
-		for (i = 0; i < k; i++)
-			sum += v[i] < 0 ? -v[i] : v[i];
-	}
-	return sum;
-}
-
-/*
- * Every partial sum the kernels form is bounded by |bias| + 255 * sum|w|
- * (raw products |in * w| <= 128 * |w|, the zero-point fold |in_zp * w| <=
- * 128 * |w|). With |w| <= 127 that is K * 255 * 127 + |bias|, which must
- * fit in s32; a weight of -128 (outside the symmetric range, but not
- * worth rejecting) can exceed it, so near the limit the row is summed.
- */
-static int vis_conv_check_acc(const struct vis_model *m, u32 index,
-			      const struct vision_model_tensor *w,
-			      const struct vision_model_tensor *bias, u32 rows,
-			      u32 k, struct vis_engine_error *err)
-{
-	const s32 *b = (const s32 *)(m->consts + bias->offset);
-	u64 lim = (u64)k * 255 * 127;
-	u32 r;
-
-	for (r = 0; r < rows; r++) {
-		u64 ab = b[r] < 0 ? -(s64)b[r] : b[r];
-
-		if (lim + ab > S32_MAX)
-			return vis_op_err(err, index, "inputs[2]",
-					  "accumulator may overflow");
-		if ((u64)k * 255 * 128 + ab > S32_MAX &&
-		    vis_conv_row_abs(m, w, rows, k, r) * 255 + ab > S32_MAX)
-			return vis_op_err(err, index, "inputs[1]",
-					  "accumulator may overflow");
-	}
-	return 0;
-}
-
-static int vis_conv_check_requant(const struct vis_model *m, u32 index, u32 off,
-				  u32 cout, struct vis_engine_error *err)
-{
-	const struct vision_model_requant *rq;
-	u32 i;
-
-	if (!vis_check_const(m, off, (u64)cout * sizeof(*rq), 8))
-		return vis_op_err(err, index, "requant",
-				  "requant table outside constant data");
-	rq = (const struct vision_model_requant *)(m->consts + off);
-	for (i = 0; i < cout; i++)
-		if (!vis_check_requant(&rq[i]))
-			return vis_op_err(err, index, "requant",
-					  "invalid requant multiplier");
-	return 0;
 }
 
 /* One output dimension; false when the window does not fit. */
@@ -299,40 +155,13 @@ static int vis_conv2d_check(const struct vis_model *m, u32 index,
 	const struct vision_model_tensor *bias = vis_tensor(m, op->inputs[2]);
 	const struct vision_model_tensor *out = vis_tensor(m, op->output);
 	u32 cin = in->shape[3], cout = out->shape[3];
-	u32 oh, ow, i;
+	u32 oh, ow;
 	u64 k;
 	int ret;
 
-	if (in->location != VISION_MODEL_LOC_ARENA ||
-	    in->type != VISION_MODEL_TYPE_INT8 ||
-	    in->encoding != VISION_MODEL_ENC_DENSE)
-		return vis_op_err(err, index, "inputs[0]",
-				  "input must be a dense INT8 arena tensor");
-	if (in->zero_point < -128 || in->zero_point > 127 ||
-	    out->zero_point < -128 || out->zero_point > 127)
-		return vis_op_err(err, index, "zero_point",
-				  "zero point outside [-128, 127]");
-	if (w->location != VISION_MODEL_LOC_CONST ||
-	    w->type != VISION_MODEL_TYPE_INT8 || w->zero_point)
-		return vis_op_err(err, index, "inputs[1]",
-				  "weights must be constant symmetric INT8");
-	if (w->encoding != VISION_MODEL_ENC_DENSE &&
-	    w->encoding != VISION_MODEL_ENC_BLOCK4)
-		return vis_op_err(err, index, "inputs[1]",
-				  "unsupported weight encoding");
-	if (bias->location != VISION_MODEL_LOC_CONST ||
-	    bias->type != VISION_MODEL_TYPE_INT32 ||
-	    bias->encoding != VISION_MODEL_ENC_DENSE)
-		return vis_op_err(err, index, "inputs[2]",
-				  "bias must be a dense INT32 constant");
-	if (bias->shape[0] != 1 || bias->shape[1] != 1 || bias->shape[2] != 1 ||
-	    bias->shape[3] != cout)
-		return vis_op_err(err, index, "inputs[2]",
-				  "bias shape must be [1,1,1,Cout]");
-	for (i = 0; i < ARRAY_SIZE(p->reserved); i++)
-		if (p->reserved[i])
-			return vis_op_err(err, index, "reserved",
-					  "reserved parameter not zero");
+	ret = vis_gemm_check_operands(m, index, err);
+	if (ret)
+		return ret;
 	/* Bounded so that every coordinate computation fits (see run()). */
 	if (!vis_conv_param_ok(p->stride_h, 1) ||
 	    !vis_conv_param_ok(p->stride_w, 1))
@@ -368,14 +197,14 @@ static int vis_conv2d_check(const struct vis_model *m, u32 index,
 				  "K too long: accumulator may overflow");
 	/* Dense weights: the generic size check fixed the element count. */
 	if (w->encoding == VISION_MODEL_ENC_BLOCK4) {
-		ret = vis_conv_check_block4(m, index, w, cout, (u32)k, err);
+		ret = vis_gemm_check_block4(m, index, w, cout, (u32)k, err);
 		if (ret)
 			return ret;
 	}
-	ret = vis_conv_check_requant(m, index, p->requant, cout, err);
+	ret = vis_gemm_check_requant(m, index, p->requant, cout, err);
 	if (ret)
 		return ret;
-	ret = vis_conv_check_acc(m, index, w, bias, cout, (u32)k, err);
+	ret = vis_gemm_check_acc(m, index, w, bias, cout, (u32)k, err);
 	if (ret)
 		return ret;
 	/* Rows are computed from input rows others may still need. */
@@ -403,6 +232,40 @@ static u64 vis_conv2d_unit_macs(const struct vis_model *m,
 	return (u64)g.ow * g.cout * g.k;
 }
 
+struct vis_conv_pscratch {
+	u64 bsum; /* s32[rows16] row sums */
+	u64 bias; /* s32[rows16] folded bias */
+	u64 acc; /* s32[GEMM_PIX * rows16] */
+	u64 patch; /* s8[GEMM_PIX * kpad] */
+	u64 pw; /* s8[rows16 * kpad] packed weights */
+	u64 size;
+};
+
+static bool vis_conv_pack_fits(const struct vis_conv_geom *g)
+{
+	return !g->block4 && !g->depthwise && g->cgo <= VIS_CONV_PACK_ROWS &&
+	       (u64)ALIGN(g->cgo, VIS_GEMM_NR) * g->kpad <= VIS_CONV_PACK;
+}
+
+static void vis_conv_pscratch_layout(const struct vis_conv_geom *g,
+				     struct vis_conv_pscratch *s)
+{
+	u64 rows16 = ALIGN(g->cgo, VIS_GEMM_NR);
+	u64 off = 0;
+
+	s->bsum = off;
+	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
+	s->bias = off;
+	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
+	s->acc = off;
+	off += ALIGN(VIS_GEMM_PIX * rows16 * 4, VIS_CONV_SALIGN);
+	s->patch = off;
+	off += ALIGN((u64)VIS_GEMM_PIX * g->kpad, VIS_CONV_SALIGN);
+	s->pw = off;
+	off += ALIGN(rows16 * g->kpad, VIS_CONV_SALIGN);
+	s->size = off;
+}
+
 static u64 vis_conv2d_scratch(const struct vis_model *m,
 			      const struct vision_model_op *op)
 {
@@ -410,20 +273,18 @@ static u64 vis_conv2d_scratch(const struct vis_model *m,
 	struct vis_conv_scratch s;
 
 	vis_conv_geom(m, op, &g);
+	if (g.depthwise)
+		return vis_conv_dw_scratch(m, op);
+	if (g.block4)
+		return vis_sparse_conv_scratch(m, op);
 	vis_conv_scratch_layout(&g, &s);
+	if (vis_conv_pack_fits(&g)) {
+		struct vis_conv_pscratch ps;
+
+		vis_conv_pscratch_layout(&g, &ps);
+		return max(s.size, ps.size);
+	}
 	return s.size;
-}
-
-/* Requantize one accumulator (bias included) to the output. */
-static __always_inline s8 vis_conv_out(s32 acc,
-				       const struct vision_model_requant *rq,
-				       s32 zp, s32 lo, s32 hi)
-{
-	s32 v = vis_mbqm(acc, rq->multiplier, rq->shift);
-
-	/* Any |v| > 256 saturates anyway; clamping first avoids overflow. */
-	v = clamp_t(s32, v, -256, 256);
-	return vis_sat8(v + zp, lo, hi);
 }
 
 /* Per-run state of the GEMM strategy. */
@@ -434,9 +295,6 @@ struct vis_conv_run {
 	const s8 *in;
 	s8 *out;
 	const struct vision_model_requant *rq;
-	const u32 *row_ptr; /* BLOCK4 tables */
-	const u32 *col;
-	const s8 *val;
 	s32 *bias; /* folded bias of the current rows */
 	s32 *acc;
 	s8 *patch;
@@ -516,20 +374,8 @@ static void vis_conv_fold_bias(struct vis_conv_run *c, const s32 *bias,
 	for (r0 = 0; r0 < nr; r0 += VIS_CONV_ROWS) {
 		u32 n = min_t(u32, VIS_CONV_ROWS, nr - r0);
 
-		if (g->block4) {
-			for (r = 0; r < n; r++) {
-				u32 co = co0 + r0 + r;
-				u32 b = c->row_ptr[co];
-
-				k->dot_block4(c->patch, 1, g->kpad, c->col + b,
-					      c->val + (size_t)b * 4,
-					      c->row_ptr[co + 1] - b,
-					      &c->acc[r]);
-			}
-		} else {
-			k->gemm_s8(c->patch, 1, wrow + (size_t)r0 * g->kpad, n,
-				   g->kpad, c->acc);
-		}
+		k->gemm_s8(c->patch, 1, wrow + (size_t)r0 * g->kpad, n, g->kpad,
+			   c->acc);
 		for (r = 0; r < n; r++)
 			c->bias[r0 + r] =
 				bias[co0 + r0 + r] - c->in_zp * c->acc[r];
@@ -546,7 +392,7 @@ static void vis_conv_row(struct vis_conv_run *c, u32 unit, u32 grp, u32 co0,
 	const s8 *img = c->in + (size_t)n * g->h * g->w * g->cin;
 	s8 *orow = c->out + (size_t)unit * g->ow * g->cout;
 	s32 lo = c->p->act_min, hi = c->p->act_max;
-	u32 ox, p, r, r0, np;
+	u32 ox, p, r0, np;
 
 	for (ox = 0; ox < g->ow; ox += np) {
 		const s8 *a;
@@ -565,37 +411,15 @@ static void vis_conv_row(struct vis_conv_run *c, u32 unit, u32 grp, u32 co0,
 		for (r0 = 0; r0 < nr; r0 += VIS_CONV_ROWS) {
 			u32 nrr = min_t(u32, VIS_CONV_ROWS, nr - r0);
 
-			if (g->block4) {
-				s32 t[VIS_CONV_PIX];
-
-				for (r = 0; r < nrr; r++) {
-					u32 co = co0 + r0 + r;
-					u32 b = c->row_ptr[co];
-
-					k->dot_block4(a, np, g->kpad,
-						      c->col + b,
-						      c->val + (size_t)b * 4,
-						      c->row_ptr[co + 1] - b,
-						      t);
-					for (p = 0; p < np; p++)
-						c->acc[p * nrr + r] = t[p];
-				}
-			} else {
-				k->gemm_s8(a, np, wrow + (size_t)r0 * g->kpad,
-					   nrr, g->kpad, c->acc);
-			}
+			k->gemm_s8(a, np, wrow + (size_t)r0 * g->kpad, nrr,
+				   g->kpad, c->acc);
 			for (p = 0; p < np; p++) {
 				s8 *o = orow + (size_t)(ox + p) * g->cout +
 					co0 + r0;
-				const s32 *acc = c->acc + p * nrr;
-				const s32 *fb = c->bias + r0;
-				const struct vision_model_requant *rq =
-					c->rq + co0 + r0;
 
-				for (r = 0; r < nrr; r++)
-					o[r] = vis_conv_out(acc[r] + fb[r],
-							    &rq[r], c->out_zp,
-							    lo, hi);
+				k->requant_s8(c->acc + p * nrr, c->bias + r0,
+					      c->rq + co0 + r0, nrr, c->out_zp,
+					      lo, hi, o);
 			}
 		}
 	}
@@ -629,21 +453,15 @@ static void vis_conv_run_gemm(const struct vis_exec *x,
 	c.acc = (s32 *)(x->scratch + s.acc);
 	c.patch = (s8 *)(x->scratch + s.patch);
 	wbuf = (s8 *)(x->scratch + s.wbuf);
-	if (g->block4) {
-		c.row_ptr = (const u32 *)wt;
-		c.col = c.row_ptr + g->cout + 1;
-		c.val = (const s8 *)(c.col + c.row_ptr[g->cout]);
-	}
-
 	for (grp = 0; grp < g->groups; grp++) {
 		for (c0 = 0; c0 < g->cgo; c0 += wrows) {
 			u32 nr = min_t(u32, wrows, g->cgo - c0);
 			u32 co0 = grp * g->cgo + c0;
-			const s8 *wrow = NULL;
+			const s8 *wrow;
 
-			if (!g->block4 && g->k == g->kpad) {
+			if (g->k == g->kpad) {
 				wrow = wt + (size_t)co0 * g->k;
-			} else if (!g->block4) {
+			} else {
 				/* Re-lay out with K padded for the kernels. */
 				for (r = 0; r < nr; r++) {
 					s8 *d = wbuf + (size_t)r * g->kpad;
@@ -662,115 +480,116 @@ static void vis_conv_run_gemm(const struct vis_exec *x,
 }
 
 /*
- * One depthwise tap: acc[ci * mult + j] += (ip[ci] - in_zp) * w, the
- * filter value of channel co at wp[co * wstride].
+ * The packed strategy, for tables with gemm_s8_packed() and weights of a
+ * group small enough to pack whole into scratch: the rows are packed once
+ * per call of run(), with their sums (which fold the zero point into the
+ * bias), and up to %VIS_GEMM_PIX output pixels go to each kernel call. A
+ * 1x1 unpadded ungrouped convolution with Cin a multiple of 4 reads its
+ * patches in place at any horizontal stride.
  */
-static void vis_conv_dw_tap(s32 *acc, const s8 *ip, const s8 *wp,
-			    size_t wstride, u32 cin, u32 mult, s32 in_zp)
+/* Worth it when the packing is amortized over enough output pixels. */
+static bool vis_conv_use_packed(const struct vis_exec *x,
+				const struct vis_conv_geom *g, u32 begin,
+				u32 end)
 {
-	u32 ci, j, co;
+	return x->k->gemm_s8_packed && vis_conv_pack_fits(g) &&
+	       (u64)(end - begin) * g->ow >= VIS_CONV_PACK_MIN_PIX;
+}
 
-	if (mult == 1 && wstride == 1) {
-		/* The common case, kept simple enough to vectorize. */
-		for (ci = 0; ci < cin; ci++)
-			acc[ci] += (ip[ci] - in_zp) * wp[ci];
-		return;
-	}
-	for (ci = 0; ci < cin; ci++) {
-		s32 v = ip[ci] - in_zp;
+/* Pack the @rows weight rows at @w (K each), with their sums. */
+static void vis_conv_pack(const struct vis_conv_geom *g, const s8 *w, u32 rows,
+			  s8 *pw, s32 *bsum)
+{
+	u32 rows16 = ALIGN(rows, VIS_GEMM_NR), r, i;
 
-		for (j = 0; j < mult; j++) {
-			co = ci * mult + j;
-			acc[co] += v * wp[co * wstride];
+	for (r = 0; r < rows16; r++) {
+		s8 *d = pw + (size_t)(r / VIS_GEMM_NR) * VIS_GEMM_NR * g->kpad +
+			(r % VIS_GEMM_NR) * 4;
+		const s8 *src = w + (size_t)r * g->k;
+		s32 sum = 0;
+
+		for (i = 0; i < g->kpad; i++) {
+			s8 v = r < rows && i < g->k ? src[i] : 0;
+
+			d[(size_t)(i / 4) * 4 * VIS_GEMM_NR + i % 4] = v;
+			sum += v;
 		}
+		bsum[r] = sum;
 	}
 }
 
-/* The taps of one input row @irow; @wp: the row's first tap's filter. */
-static void vis_conv_dw_row(const struct vis_conv_geom *g,
-			    const struct vision_model_conv *p, s32 *acc,
-			    const s8 *irow, s64 ix0, const s8 *wp, size_t wtap,
-			    size_t wstride, s32 in_zp)
-{
-	u32 kx;
-
-	for (kx = 0; kx < g->kw; kx++) {
-		s64 ix = ix0 + (s64)kx * p->dilation_w;
-
-		if (ix < 0 || ix >= g->w)
-			continue;
-		vis_conv_dw_tap(acc, irow + (size_t)ix * g->cin, wp + kx * wtap,
-				wstride, g->cin, g->cgo, in_zp);
-	}
-}
-
-/*
- * Depthwise: output channel co = ci * mult + j reads input channel ci
- * only, so the window is walked directly; the accumulators of a whole
- * output pixel live in scratch and the channel loop is innermost, reading
- * the input pixel contiguously.
- */
-static void vis_conv_run_dw(const struct vis_exec *x,
-			    const struct vision_model_op *op,
-			    const struct vis_conv_geom *g, u32 begin, u32 end)
+static void vis_conv_run_packed(const struct vis_exec *x,
+				const struct vision_model_op *op,
+				const struct vis_conv_geom *g, u32 begin,
+				u32 end)
 {
 	const struct vis_model *m = x->model;
 	const struct vision_model_conv *p = &op->params.conv;
-	const s8 *in = vis_tensor_data(x, op->inputs[0]);
+	const struct vis_kernels *k = x->k;
 	const s8 *wt = vis_tensor_data(x, op->inputs[1]);
 	const s32 *bias = vis_tensor_data(x, op->inputs[2]);
-	s8 *out = vis_tensor_out(x, op->output);
 	const struct vision_model_requant *rq =
 		(const struct vision_model_requant *)(m->consts + p->requant);
-	s32 in_zp = vis_tensor(m, op->inputs[0])->zero_point;
-	s32 out_zp = vis_tensor(m, op->output)->zero_point;
-	u32 cout = g->cout, taps = g->k;
-	struct vis_conv_scratch s;
-	const s8 *wbase = wt;
-	size_t wstride = taps, wtap = 1;
-	u32 u, ox, ky, co;
-	s32 *acc;
+	u32 rows16 = ALIGN(g->cgo, VIS_GEMM_NR);
+	bool inplace = g->kh == 1 && g->kw == 1 && !p->pad_top &&
+		       !p->pad_left && !p->pad_bottom && !p->pad_right &&
+		       g->groups == 1 && g->k == g->kpad;
+	struct vis_conv_pscratch s;
+	struct vis_conv_run c = {
+		.x = x,
+		.g = g,
+		.p = p,
+		.in = vis_tensor_data(x, op->inputs[0]),
+		.out = vis_tensor_out(x, op->output),
+		.in_zp = vis_tensor(m, op->inputs[0])->zero_point,
+		.out_zp = vis_tensor(m, op->output)->zero_point,
+	};
+	u32 grp, co0, u, ox, np, i;
+	size_t lda = g->kpad;
+	s32 *bsum, *acc;
+	s8 *pw;
 
-	vis_conv_scratch_layout(g, &s);
-	acc = (s32 *)(x->scratch + s.bias);
-	if (vis_conv_dw_transpose(g)) {
-		s8 *t = (s8 *)(x->scratch + s.wbuf);
-		u32 tap;
+	vis_conv_pscratch_layout(g, &s);
+	bsum = (s32 *)(x->scratch + s.bsum);
+	c.bias = (s32 *)(x->scratch + s.bias);
+	acc = (s32 *)(x->scratch + s.acc);
+	c.patch = (s8 *)(x->scratch + s.patch);
+	pw = (s8 *)(x->scratch + s.pw);
+	if (inplace)
+		lda = (size_t)p->stride_w * g->cin;
 
-		for (co = 0; co < cout; co++)
-			for (tap = 0; tap < taps; tap++)
-				t[(size_t)tap * cout + co] =
-					wt[(size_t)co * taps + tap];
-		wbase = t;
-		wstride = 1;
-		wtap = cout;
-	}
+	for (grp = 0; grp < g->groups; grp++) {
+		co0 = grp * g->cgo;
+		vis_conv_pack(g, wt + (size_t)co0 * g->k, g->cgo, pw, bsum);
+		for (i = 0; i < g->cgo; i++)
+			c.bias[i] = bias[co0 + i] - c.in_zp * bsum[i];
+		for (u = begin; u < end; u++) {
+			u32 n = u / g->oh, oy = u % g->oh;
+			const s8 *img = c.in + (size_t)n * g->h * g->w * g->cin;
+			s8 *orow = c.out + (size_t)u * g->ow * g->cout + co0;
 
-	for (u = begin; u < end; u++) {
-		u32 n = u / g->oh, oy = u % g->oh;
-		const s8 *img = in + (size_t)n * g->h * g->w * g->cin;
-		s8 *orow = out + (size_t)u * g->ow * cout;
-		s64 iy0 = (s64)oy * p->stride_h - p->pad_top;
+			const s8 *irow =
+				img + (size_t)oy * p->stride_h * g->w * g->cin;
 
-		for (ox = 0; ox < g->ow; ox++) {
-			s64 ix0 = (s64)ox * p->stride_w - p->pad_left;
-			s8 *o = orow + (size_t)ox * cout;
+			for (ox = 0; ox < g->ow; ox += np) {
+				const s8 *a = c.patch;
+				s8 *o = orow + (size_t)ox * g->cout;
 
-			memcpy(acc, bias, (size_t)cout * sizeof(s32));
-			for (ky = 0; ky < g->kh; ky++) {
-				s64 iy = iy0 + (s64)ky * p->dilation_h;
-
-				if (iy < 0 || iy >= g->h)
-					continue;
-				vis_conv_dw_row(g, p, acc,
-						img + (size_t)iy * g->w *
-								g->cin,
-						ix0, wbase + ky * g->kw * wtap,
-						wtap, wstride, in_zp);
+				np = min_t(u32, VIS_GEMM_PIX, g->ow - ox);
+				if (inplace)
+					a = irow + ox * lda;
+				for (i = 0; !inplace && i < np; i++)
+					vis_conv_gather(&c, c.patch + i * lda,
+							img, oy, ox + i,
+							grp * g->cgi);
+				k->gemm_s8_packed(a, np, lda, pw, bsum, g->cgo,
+						  g->kpad, acc, rows16);
+				for (i = 0; i < np; i++, o += g->cout)
+					k->requant_s8(acc + (size_t)i * rows16,
+						      c.bias, rq + co0, g->cgo,
+						      c.out_zp, p->act_min,
+						      p->act_max, o);
 			}
-			for (co = 0; co < cout; co++)
-				o[co] = vis_conv_out(acc[co], &rq[co], out_zp,
-						     p->act_min, p->act_max);
 		}
 	}
 }
@@ -782,7 +601,11 @@ static void vis_conv2d_run(const struct vis_exec *x,
 
 	vis_conv_geom(x->model, op, &g);
 	if (g.depthwise)
-		vis_conv_run_dw(x, op, &g, begin, end);
+		vis_conv_dw_run(x, op, begin, end);
+	else if (g.block4)
+		vis_sparse_conv_run(x, op, begin, end);
+	else if (vis_conv_use_packed(x, &g, begin, end))
+		vis_conv_run_packed(x, op, &g, begin, end);
 	else
 		vis_conv_run_gemm(x, op, &g, begin, end);
 }

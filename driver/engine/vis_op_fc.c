@@ -22,9 +22,12 @@
  *
  * The input rows are used in place when K is a multiple of 4; otherwise
  * they, and dense weights, are copied into scratch with K padded to Kpad.
+ * BLOCK4 weights run the same scheme in vis_op_conv_sparse.c.
  */
 
 #include "vis_ops.h"
+#include "vis_op_conv_sparse.h"
+#include "vis_op_gemm_check.h"
 #include "vis_quant.h"
 
 /* Output channels per unit, and per kernel call. */
@@ -34,8 +37,8 @@
 /* Scratch for dense weights re-laid out with K padded to Kpad. */
 #define VIS_FC_WBUF 65536
 #define VIS_FC_SALIGN 64
-/* See vis_fc_check_acc(). */
-#define VIS_FC_MAX_K ((u32)(S32_MAX / (255 * 127)))
+/* See vis_gemm_check_acc(). */
+#define VIS_FC_MAX_K VIS_GEMM_MAX_K
 
 struct vis_fc_geom {
 	u32 n, k, kpad, cout;
@@ -88,111 +91,6 @@ static void vis_fc_scratch_layout(const struct vis_fc_geom *g,
 	s->size = off;
 }
 
-/* The lanes of a row's last block past K are padding: zero. */
-static bool vis_fc_pad_zero(const s8 *val, u32 blk, u32 k)
-{
-	u32 i;
-
-	for (i = k % 4; k % 4 && i < 4; i++)
-		if (val[(size_t)blk * 4 + i])
-			return false;
-	return true;
-}
-
-static int vis_fc_check_block4(const struct vis_model *m, u32 index,
-			       const struct vision_model_tensor *w, u32 rows,
-			       u32 k, struct vis_engine_error *err)
-{
-	const u32 *row_ptr = (const u32 *)(m->consts + w->offset);
-	u32 bpr = DIV_ROUND_UP(k, 4);
-	u64 head, nblocks;
-	const u32 *col;
-	const s8 *val;
-	u32 r, j;
-
-	/* row_ptr[rows + 1], then col[nb] and values[4 * nb]. */
-	head = ((u64)rows + 1) * 4;
-	if (w->size < head || (w->size - head) % 8)
-		return vis_op_err(err, index, "inputs[1]",
-				  "BLOCK4 size does not match its layout");
-	nblocks = (w->size - head) / 8;
-	if (row_ptr[0] != 0 || row_ptr[rows] != nblocks)
-		return vis_op_err(err, index, "inputs[1]",
-				  "BLOCK4 row_ptr does not span the blocks");
-	col = row_ptr + rows + 1;
-	val = (const s8 *)(col + nblocks);
-	for (r = 0; r < rows; r++) {
-		u32 b = row_ptr[r], e = row_ptr[r + 1];
-
-		if (e < b || e - b > bpr)
-			return vis_op_err(err, index, "inputs[1]",
-					  "BLOCK4 row_ptr not monotone");
-		for (j = b; j < e; j++) {
-			if (col[j] >= bpr || (j > b && col[j] <= col[j - 1]))
-				return vis_op_err(err, index, "inputs[1]",
-						  "BLOCK4 col out of order");
-			if (col[j] == bpr - 1 && !vis_fc_pad_zero(val, j, k))
-				return vis_op_err(err, index, "inputs[1]",
-						  "BLOCK4 padding not zero");
-		}
-	}
-	return 0;
-}
-
-/* Sum of |w| over one weight row (dense or BLOCK4). */
-static u64 vis_fc_row_abs(const struct vis_model *m,
-			  const struct vision_model_tensor *w, u32 rows, u32 k,
-			  u32 row)
-{
-	const u8 *base = m->consts + w->offset;
-	u64 sum = 0;
-	u32 i;
-
-	if (w->encoding == VISION_MODEL_ENC_BLOCK4) {
-		const u32 *row_ptr = (const u32 *)base;
-		const s8 *val =
-			(const s8 *)(row_ptr + rows + 1 + row_ptr[rows]);
-
-		for (i = row_ptr[row] * 4; i < row_ptr[row + 1] * 4; i++)
-			sum += val[i] < 0 ? -val[i] : val[i];
-	} else {
-		const s8 *v = (const s8 *)base + (size_t)row * k;
-
-		for (i = 0; i < k; i++)
-			sum += v[i] < 0 ? -v[i] : v[i];
-	}
-	return sum;
-}
-
-/*
- * Every partial sum is bounded by |bias| + 255 * sum|w| (raw products
- * |in * w| <= 128 * |w|, the fold |in_zp * w| <= 128 * |w|); with
- * |w| <= 127 that is K * 255 * 127 + |bias|, which must fit in s32. A
- * weight of -128 can exceed it, so near the limit the row is summed.
- */
-static int vis_fc_check_acc(const struct vis_model *m, u32 index,
-			    const struct vision_model_tensor *w,
-			    const struct vision_model_tensor *bias, u32 rows,
-			    u32 k, struct vis_engine_error *err)
-{
-	const s32 *b = (const s32 *)(m->consts + bias->offset);
-	u64 lim = (u64)k * 255 * 127;
-	u32 r;
-
-	for (r = 0; r < rows; r++) {
-		u64 ab = b[r] < 0 ? -(s64)b[r] : b[r];
-
-		if (lim + ab > S32_MAX)
-			return vis_op_err(err, index, "inputs[2]",
-					  "accumulator may overflow");
-		if ((u64)k * 255 * 128 + ab > S32_MAX &&
-		    vis_fc_row_abs(m, w, rows, k, r) * 255 + ab > S32_MAX)
-			return vis_op_err(err, index, "inputs[1]",
-					  "accumulator may overflow");
-	}
-	return 0;
-}
-
 static int vis_fc_check(const struct vis_model *m, u32 index,
 			struct vis_engine_error *err)
 {
@@ -202,41 +100,13 @@ static int vis_fc_check(const struct vis_model *m, u32 index,
 	const struct vision_model_tensor *w = vis_tensor(m, op->inputs[1]);
 	const struct vision_model_tensor *bias = vis_tensor(m, op->inputs[2]);
 	const struct vision_model_tensor *out = vis_tensor(m, op->output);
-	const struct vision_model_requant *rq;
-	u32 cout = out->shape[3], i;
+	u32 cout = out->shape[3];
 	u64 k;
 	int ret;
 
-	if (in->location != VISION_MODEL_LOC_ARENA ||
-	    in->type != VISION_MODEL_TYPE_INT8 ||
-	    in->encoding != VISION_MODEL_ENC_DENSE)
-		return vis_op_err(err, index, "inputs[0]",
-				  "input must be a dense INT8 arena tensor");
-	if (in->zero_point < -128 || in->zero_point > 127 ||
-	    out->zero_point < -128 || out->zero_point > 127)
-		return vis_op_err(err, index, "zero_point",
-				  "zero point outside [-128, 127]");
-	if (w->location != VISION_MODEL_LOC_CONST ||
-	    w->type != VISION_MODEL_TYPE_INT8 || w->zero_point)
-		return vis_op_err(err, index, "inputs[1]",
-				  "weights must be constant symmetric INT8");
-	if (w->encoding != VISION_MODEL_ENC_DENSE &&
-	    w->encoding != VISION_MODEL_ENC_BLOCK4)
-		return vis_op_err(err, index, "inputs[1]",
-				  "unsupported weight encoding");
-	if (bias->location != VISION_MODEL_LOC_CONST ||
-	    bias->type != VISION_MODEL_TYPE_INT32 ||
-	    bias->encoding != VISION_MODEL_ENC_DENSE)
-		return vis_op_err(err, index, "inputs[2]",
-				  "bias must be a dense INT32 constant");
-	if (bias->shape[0] != 1 || bias->shape[1] != 1 || bias->shape[2] != 1 ||
-	    bias->shape[3] != cout)
-		return vis_op_err(err, index, "inputs[2]",
-				  "bias shape must be [1,1,1,Cout]");
-	for (i = 0; i < ARRAY_SIZE(p->reserved); i++)
-		if (p->reserved[i])
-			return vis_op_err(err, index, "reserved",
-					  "reserved parameter not zero");
+	ret = vis_gemm_check_operands(m, index, err);
+	if (ret)
+		return ret;
 	if (p->stride_h != 1 || p->stride_w != 1 || p->dilation_h != 1 ||
 	    p->dilation_w != 1 || p->pad_top || p->pad_left || p->pad_bottom ||
 	    p->pad_right || p->groups != 1)
@@ -259,19 +129,14 @@ static int vis_fc_check(const struct vis_model *m, u32 index,
 		return vis_op_err(err, index, "inputs[1]",
 				  "K too long: accumulator may overflow");
 	if (w->encoding == VISION_MODEL_ENC_BLOCK4) {
-		ret = vis_fc_check_block4(m, index, w, cout, (u32)k, err);
+		ret = vis_gemm_check_block4(m, index, w, cout, (u32)k, err);
 		if (ret)
 			return ret;
 	}
-	if (!vis_check_const(m, p->requant, (u64)cout * sizeof(*rq), 8))
-		return vis_op_err(err, index, "requant",
-				  "requant table outside constant data");
-	rq = (const struct vision_model_requant *)(m->consts + p->requant);
-	for (i = 0; i < cout; i++)
-		if (!vis_check_requant(&rq[i]))
-			return vis_op_err(err, index, "requant",
-					  "invalid requant multiplier");
-	ret = vis_fc_check_acc(m, index, w, bias, cout, (u32)k, err);
+	ret = vis_gemm_check_requant(m, index, p->requant, cout, err);
+	if (ret)
+		return ret;
+	ret = vis_gemm_check_acc(m, index, w, bias, cout, (u32)k, err);
 	if (ret)
 		return ret;
 	if (in->offset < out->offset + out->size &&
@@ -303,28 +168,16 @@ static u64 vis_fc_scratch(const struct vis_model *m,
 	struct vis_fc_scratch s;
 
 	vis_fc_geom(m, op, &g);
+	if (g.block4)
+		return vis_sparse_fc_scratch(m, op);
 	vis_fc_scratch_layout(&g, &s);
 	return s.size;
-}
-
-static __always_inline s8 vis_fc_out(s32 acc,
-				     const struct vision_model_requant *rq,
-				     s32 zp, s32 lo, s32 hi)
-{
-	s32 v = vis_mbqm(acc, rq->multiplier, rq->shift);
-
-	/* Any |v| > 256 saturates anyway; clamping first avoids overflow. */
-	v = clamp_t(s32, v, -256, 256);
-	return vis_sat8(v + zp, lo, hi);
 }
 
 /* Per-run state. */
 struct vis_fc_run {
 	const struct vis_exec *x;
 	const struct vis_fc_geom *g;
-	const u32 *row_ptr; /* BLOCK4 tables */
-	const u32 *col;
-	const s8 *val;
 	s32 *acc;
 };
 
@@ -332,24 +185,7 @@ struct vis_fc_run {
 static void vis_fc_mul(const struct vis_fc_run *c, const s8 *a, u32 np,
 		       const s8 *wrow, u32 co0, u32 nr)
 {
-	const struct vis_fc_geom *g = c->g;
-	const struct vis_kernels *k = c->x->k;
-	s32 t[VIS_FC_PIX];
-	u32 r, p;
-
-	if (!g->block4) {
-		k->gemm_s8(a, np, wrow, nr, g->kpad, c->acc);
-		return;
-	}
-	for (r = 0; r < nr; r++) {
-		u32 b = c->row_ptr[co0 + r];
-
-		k->dot_block4(a, np, g->kpad, c->col + b,
-			      c->val + (size_t)b * 4,
-			      c->row_ptr[co0 + r + 1] - b, t);
-		for (p = 0; p < np; p++)
-			c->acc[p * nr + r] = t[p];
-	}
+	c->x->k->gemm_s8(a, np, wrow, nr, c->g->kpad, c->acc);
 }
 
 static void vis_fc_run(const struct vis_exec *x,
@@ -373,16 +209,17 @@ static void vis_fc_run(const struct vis_exec *x,
 	s8 *patch, *wbuf;
 
 	vis_fc_geom(m, op, &g);
+	if (g.block4) {
+		vis_sparse_fc_run(x, op, begin * VIS_FC_ROWS,
+				  (u32)min_t(u64, (u64)end * VIS_FC_ROWS,
+					     g.cout));
+		return;
+	}
 	vis_fc_scratch_layout(&g, &s);
 	fbias = (s32 *)(x->scratch + s.bias);
 	c.acc = (s32 *)(x->scratch + s.acc);
 	patch = (s8 *)(x->scratch + s.patch);
 	wbuf = (s8 *)(x->scratch + s.wbuf);
-	if (g.block4) {
-		c.row_ptr = (const u32 *)wt;
-		c.col = c.row_ptr + g.cout + 1;
-		c.val = (const s8 *)(c.col + c.row_ptr[g.cout]);
-	}
 	wrows = vis_fc_wrows(&g);
 	co_end = min_t(u32, (u64)end * VIS_FC_ROWS, g.cout);
 
@@ -390,11 +227,11 @@ static void vis_fc_run(const struct vis_exec *x,
 		u32 nr = min_t(u32, wrows, co_end - co0);
 		/* One call for the batch and the weight sums, if they fit. */
 		bool fused = in_zp && g.n < VIS_FC_PIX;
-		const s8 *wrow = NULL;
+		const s8 *wrow;
 
-		if (!g.block4 && g.k == g.kpad) {
+		if (g.k == g.kpad) {
 			wrow = wt + (size_t)co0 * g.k;
-		} else if (!g.block4) {
+		} else {
 			for (r = 0; r < nr; r++) {
 				s8 *d = wbuf + (size_t)r * g.kpad;
 
@@ -442,13 +279,10 @@ static void vis_fc_run(const struct vis_exec *x,
 			}
 			for (p = 0; p < np; p++) {
 				s8 *o = out + (size_t)(n0 + p) * g.cout + co0;
-				const s32 *acc = c.acc + p * nr;
 
-				for (r = 0; r < nr; r++)
-					o[r] = vis_fc_out(acc[r] + fbias[r],
-							  &rq[co0 + r], out_zp,
-							  prm->act_min,
-							  prm->act_max);
+				x->k->requant_s8(c.acc + p * nr, fbias,
+						 rq + co0, nr, out_zp,
+						 prm->act_min, prm->act_max, o);
 			}
 		}
 	}

@@ -22,6 +22,7 @@
  */
 
 #include "vis_engine.h"
+#include "vis_simd_gemm.h"
 
 /* Weight rows per tile: 16 accumulators, 4 patches, 1 row of 32 regs. */
 #define VIS_NEON_ROWS 4
@@ -217,4 +218,7 @@ const struct vis_kernels vis_kernels_neon_dotprod = {
 	.needs_fpu = true,
 	.gemm_s8 = vis_gemm_s8_neon_dotprod,
 	.dot_block4 = vis_dot_block4_neon_dotprod,
+	.requant_s8 = vis_requant_s8_neon,
+	.block4_tile = vis_block4_tile_neon,
+	.dw_conv = vis_dw_conv_neon,
 };

@@ -22,6 +22,7 @@
  */
 
 #include "vis_engine.h"
+#include "vis_simd_gemm.h"
 
 /* The kernel has no malloc: keep immintrin.h from pulling in mm_malloc.h. */
 #define _MM_MALLOC_H_INCLUDED
@@ -257,4 +258,7 @@ const struct vis_kernels vis_kernels_avx2 = {
 	.needs_fpu = true,
 	.gemm_s8 = vis_gemm_s8_avx2,
 	.dot_block4 = vis_dot_block4_avx2,
+	.requant_s8 = vis_requant_s8_avx2,
+	.block4_tile = vis_block4_tile_avx2,
+	.dw_conv = vis_dw_conv_avx2,
 };

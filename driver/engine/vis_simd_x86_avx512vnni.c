@@ -25,6 +25,7 @@
  */
 
 #include "vis_engine.h"
+#include "vis_simd_gemm.h"
 
 /* The kernel has no malloc: keep immintrin.h from pulling in mm_malloc.h. */
 #define _MM_MALLOC_H_INCLUDED
@@ -245,4 +246,8 @@ const struct vis_kernels vis_kernels_avx512vnni = {
 	.needs_fpu = true,
 	.gemm_s8 = vis_gemm_s8_avx512vnni,
 	.dot_block4 = vis_dot_block4_avx512vnni,
+	.requant_s8 = vis_requant_s8_avx512,
+	.gemm_s8_packed = vis_gemm_s8_packed_avx512vnni,
+	.block4_tile = vis_block4_tile_avx512vnni,
+	.dw_conv = vis_dw_conv_avx512,
 };

@@ -871,6 +871,47 @@ TEST(conv_pointwise)
 	       num_kernels);
 }
 
+/*
+ * Stems: Cin = 3 (K = 27 or 147, not a multiple of 4), 3x3 or 7x7 at
+ * stride 2, padded, rows wide enough that whole tiles of pixels and the
+ * packed-weight path are used, and the odd pixel and row counts after.
+ */
+TEST(conv_stem)
+{
+	struct conv_case c;
+	int i;
+
+	rng_seed(7);
+	for (i = 0; i < 24; i++) {
+		const char *e;
+		u32 pad;
+
+		memset(&c, 0, sizeof(c));
+		c.n = 1;
+		c.cin = i % 3 == 2 ? (u32)rng_range(1, 8) : 3;
+		c.cout = i % 4 == 0 ? 64 : (u32)rng_range(1, 80);
+		c.kh = i % 2 ? 7 : 3;
+		c.kw = c.kh;
+		c.h = (u32)rng_range(c.kh, 24);
+		c.w = (u32)rng_range(c.kh, 160);
+		c.sh = 2;
+		c.sw = rng_chance(80) ? 2 : 1;
+		c.dh = 1;
+		c.dw = 1;
+		pad = c.kh / 2;
+		c.pt = pad;
+		c.pl = pad;
+		c.pb = rng_chance(50) ? pad : pad - 1;
+		c.pr = rng_chance(50) ? pad : pad - 1;
+		c.groups = 1;
+		rand_quant(&c);
+		e = check_case(&c, rand_sparsity());
+		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
+	}
+	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
+	       num_kernels);
+}
+
 /* Depthwise: multiplier 1 and 2, small and large channel counts. */
 TEST(conv_depthwise)
 {
@@ -890,6 +931,53 @@ TEST(conv_depthwise)
 		c.cout = c.cin * (u32)rng_range(1, 2);
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
+	}
+	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
+	       num_kernels);
+}
+
+/*
+ * Depthwise, targeted: every channel count 1..70 (vector tails), channel
+ * multipliers 1..3, kernels 1..7, stride, dilation and padding mixes; then
+ * filters large enough that the output channels are split into ranges.
+ * check_case() runs each dense and BLOCK4.
+ */
+TEST(conv_depthwise_shapes)
+{
+	struct conv_case c;
+	u32 i;
+
+	rng_seed(6);
+	for (i = 0; i < 420; i++) {
+		const char *e;
+
+		rand_conv(&c, 9, 4);
+		c.cin = i < 70 ? i + 1 : (u32)rng_range(1, 70);
+		c.groups = c.cin;
+		c.cout = c.cin * (u32)rng_range(1, 3);
+		c.kh = i % 7 + 1;
+		c.kw = rng_chance(60) ? c.kh : (u32)rng_range(1, 7);
+		c.h = (u32)rng_range(c.kh, c.kh + 6);
+		c.w = (u32)rng_range(c.kw, c.kw + 8);
+		e = check_case(&c, rand_sparsity());
+		ASSERT_EQ(NULL, e) TH_LOG("case %u: %s", i, e);
+	}
+	for (i = 0; i < 12; i++) {
+		const char *e;
+
+		rand_conv(&c, 4, 4);
+		c.kh = i < 6 ? 7 : (u32)rng_range(20, 40);
+		c.kw = c.kh;
+		c.h = c.kh + (u32)rng_range(0, 2);
+		c.w = c.kw + (u32)rng_range(0, 2);
+		c.dh = 1;
+		c.dw = 1;
+		c.cin = i < 6 ? (u32)rng_range(300, 700) :
+				(u32)rng_range(1, 40);
+		c.groups = c.cin;
+		c.cout = c.cin * (u32)rng_range(1, 3);
+		e = check_case(&c, rand_sparsity());
+		ASSERT_EQ(NULL, e) TH_LOG("large case %u: %s", i, e);
 	}
 	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
 	       num_kernels);
@@ -1229,6 +1317,60 @@ TEST(accumulator_bound_minus128)
 	ASSERT_EQ(bt.op, err.index);
 	free(bt.blob);
 	case_free(&c);
+}
+
+/*
+ * BLOCK4 convolution tiles (vis_op_conv_sparse.c): pixel counts around the
+ * tile widths (8 and 16 lanes), 1x1 images, rows with no blocks or all of
+ * them, K tails, K long enough to be walked in slices, more output
+ * channels than one row block, grouped convolutions.
+ */
+TEST(conv_block4_tiles)
+{
+	static const u32 widths[] = { 1, 7, 8, 9, 15, 16, 17, 31, 33 };
+	static const int sparsity[] = { 0, 50, 100, 90 };
+	struct conv_case c;
+	int i;
+
+	rng_seed(11);
+	for (i = 0; i < 72; i++) {
+		const char *e;
+
+		memset(&c, 0, sizeof(c));
+		unit_geometry(&c);
+		c.n = rng_chance(80) ? 1 : 2;
+		c.w = widths[i % ARRAY_SIZE(widths)];
+		c.h = i % 5 == 0 ? 1 : (u32)rng_range(1, 4);
+		if (i % 9 == 0)
+			c.w = 1; /* 1x1 images */
+		c.cin = i % 3 ? (u32)rng_range(1, 24) :
+				4 * (u32)rng_range(1, 8);
+		c.cout = i % 4 == 0 ? (u32)rng_range(65, 140) :
+				      (u32)rng_range(1, 40);
+		if (i % 2) {
+			c.kh = 3;
+			c.kw = 3;
+			c.pt = 1;
+			c.pl = 1;
+			c.pb = 1;
+			c.pr = 1;
+		}
+		if (i % 12 == 5) {
+			/* K = 2700: two slices of the tile. */
+			c.cin = 300;
+			c.kh = 3;
+			c.kw = 3;
+			c.cout = (u32)rng_range(1, 20);
+		}
+		if (i % 8 == 3 && c.cin % 2 == 0 && c.cout % 2 == 0 &&
+		    c.cin > 2)
+			c.groups = 2;
+		rand_quant(&c);
+		e = check_case(&c, sparsity[i % ARRAY_SIZE(sparsity)]);
+		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
+	}
+	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
+	       num_kernels);
 }
 
 TEST_HARNESS_MAIN

@@ -328,6 +328,252 @@ TEST(neon_dotprod_dot_block4)
 	run_block4(_metadata, "neon-dotprod");
 }
 
+/* An s32 for requant_s8: extremes, small values, or anything. */
+static s32 pick_acc(void)
+{
+	switch (rng_range(0, 7)) {
+	case 0:
+		return S32_MIN;
+	case 1:
+		return S32_MAX;
+	case 2:
+		return (s32)rng_range(0, 2000) - 1000;
+	case 3:
+		return (s32)rng_range(0, 1u << 20) - (1 << 19);
+	default:
+		return (s32)rng();
+	}
+}
+
+/* A valid requant entry: multiplier 0 or in [2^30, 2^31), shift in range. */
+static void pick_requant(struct vision_model_requant *rq)
+{
+	u32 r = rng_range(0, 15);
+
+	rq->multiplier = r == 0 ? 0 :
+			 r == 1 ? (1 << 30) :
+			 r == 2 ? S32_MAX :
+				  (s32)rng_range(1u << 30, 0x7fffffffu);
+	r = rng_range(0, 7);
+	rq->shift = r == 0 ? -31 :
+		    r == 1 ? 30 :
+		    r < 5  ? (s32)rng_range(0, 12) - 10 :
+			     (s32)rng_range(0, 61) - 31;
+}
+
+/* One requant_s8 call of table @t against the portable table. */
+static int check_requant(struct __test_metadata *_metadata,
+			 const struct vis_kernels *t, u32 n)
+{
+	const struct vis_kernels *ref = &vis_kernels_portable;
+	void *abase, *bbase, *rbase, *gbase, *wbase;
+	s32 *acc = exact_alloc(sizeof(s32) * n, sizeof(s32), &abase);
+	s32 *bias = exact_alloc(sizeof(s32) * n, sizeof(s32), &bbase);
+	struct vision_model_requant *rq =
+		exact_alloc(sizeof(*rq) * n, sizeof(s32), &rbase);
+	s8 *got = exact_alloc(n, 1, &gbase);
+	s8 *want = exact_alloc(n, 1, &wbase);
+	s32 zp = (s32)rng_range(0, 255) - 128;
+	s32 lo = (s32)rng_range(0, 255) - 128;
+	s32 hi = (s32)rng_range(0, 255) - 128;
+	int ret = 0;
+	u32 i;
+
+	ASSERT_TRUE(!n || (acc && bias && rq && got && want));
+	if (lo > hi) {
+		s32 tmp = lo;
+
+		lo = hi;
+		hi = tmp;
+	}
+	if (rng_range(0, 1)) {
+		lo = -128;
+		hi = 127;
+	}
+	for (i = 0; i < n; i++) {
+		acc[i] = pick_acc();
+		bias[i] = rng_range(0, 1) ? pick_acc() : 0;
+		pick_requant(&rq[i]);
+	}
+	memset(got, 0x5a, n);
+	memset(want, 0xa5, n);
+
+	ref->requant_s8(acc, bias, rq, n, zp, lo, hi, want);
+	t->requant_s8(acc, bias, rq, n, zp, lo, hi, got);
+
+	for (i = 0; i < n; i++) {
+		if (got[i] != want[i]) {
+			TH_LOG("%s requant_s8 n=%u: out[%u] = %d, want %d",
+			       t->name, n, i, got[i], want[i]);
+			TH_LOG("acc %d bias %d mult %d shift %d zp %d [%d, %d]",
+			       acc[i], bias[i], rq[i].multiplier, rq[i].shift,
+			       zp, lo, hi);
+			ret = -1;
+			break;
+		}
+	}
+	free(abase);
+	free(bbase);
+	free(rbase);
+	free(gbase);
+	free(wbase);
+	return ret;
+}
+
+static void run_requant(struct __test_metadata *_metadata, const char *name)
+{
+	const struct vis_kernels *t = vis_kernels_by_name(name);
+	u32 call, n;
+
+	if (!t)
+		SKIP(return, "%s: not supported by this CPU or build", name);
+	rng_seed(0x5eed0003);
+	/* Every tail length of every vector width. */
+	for (n = 0; n <= 70; n++)
+		ASSERT_EQ(0, check_requant(_metadata, t, n));
+	for (call = 0; call < CALLS / 20; call++) {
+		n = call % 50 == 0 ? rng_range(1, 2048) : rng_range(1, 80);
+		ASSERT_EQ(0, check_requant(_metadata, t, n));
+	}
+}
+
+TEST(avx2_requant_s8)
+{
+	run_requant(_metadata, "avx2");
+}
+
+TEST(avx512bw_requant_s8)
+{
+	run_requant(_metadata, "avx512bw");
+}
+
+TEST(avx512vnni_requant_s8)
+{
+	run_requant(_metadata, "avx512vnni");
+}
+
+TEST(neon_dotprod_requant_s8)
+{
+	run_requant(_metadata, "neon-dotprod");
+}
+
+/*
+ * One gemm_s8_packed call of table @t against the portable table: @np
+ * patches @lda apart (the last one exactly @k long), @n rows packed with
+ * their sums, results @ldc apart.
+ */
+static int check_packed(struct __test_metadata *_metadata,
+			const struct vis_kernels *t, u32 np, u32 lda, u32 n,
+			u32 k, u32 ldc, enum fill fa, enum fill fb)
+{
+	const struct vis_kernels *ref = &vis_kernels_portable;
+	u32 n16 = (n + VIS_GEMM_NR - 1) / VIS_GEMM_NR * VIS_GEMM_NR;
+	size_t alen = (size_t)(np - 1) * lda + k;
+	size_t clen = (size_t)(np - 1) * ldc + n;
+	void *abase, *bbase, *sbase, *gbase, *wbase;
+	s8 *a = exact_alloc(alen, 1, &abase);
+	s8 *bp = exact_alloc((size_t)n16 * k, 1, &bbase);
+	s32 *bsum = exact_alloc(sizeof(s32) * n16, sizeof(s32), &sbase);
+	s32 *got = exact_alloc(sizeof(s32) * clen, sizeof(s32), &gbase);
+	s32 *want = exact_alloc(sizeof(s32) * clen, sizeof(s32), &wbase);
+	int ret = 0;
+	u32 p, r, i;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, bp);
+	ASSERT_NE(NULL, bsum);
+	ASSERT_NE(NULL, got);
+	ASSERT_NE(NULL, want);
+	fill(a, alen, fa);
+	fill(bp, (size_t)n16 * k, fb);
+	for (r = 0; r < n16; r++) {
+		s8 *br = bp + (size_t)(r / VIS_GEMM_NR) * VIS_GEMM_NR * k +
+			 (r % VIS_GEMM_NR) * 4;
+
+		bsum[r] = 0;
+		for (i = 0; i < k; i++) {
+			s8 *v = &br[(i / 4) * 4 * VIS_GEMM_NR + i % 4];
+
+			if (r >= n)
+				*v = 0;
+			bsum[r] += *v;
+		}
+	}
+	/* Lanes between the rows keep what was there. */
+	memset(got, 0x5a, sizeof(s32) * clen);
+	memset(want, 0x5a, sizeof(s32) * clen);
+
+	ref->gemm_s8_packed(a, np, lda, bp, bsum, n, k, want, ldc);
+	t->gemm_s8_packed(a, np, lda, bp, bsum, n, k, got, ldc);
+
+	for (p = 0; p < clen; p++) {
+		if (got[p] != want[p]) {
+			TH_LOG("%s gemm_s8_packed np=%u lda=%u n=%u k=%u ldc=%u",
+			       t->name, np, lda, n, k, ldc);
+			TH_LOG("fill=%d/%d: acc[%u] = %d, want %d", fa, fb, p,
+			       got[p], want[p]);
+			ret = -1;
+			break;
+		}
+	}
+	free(abase);
+	free(bbase);
+	free(sbase);
+	free(gbase);
+	free(wbase);
+	return ret;
+}
+
+static void run_packed(struct __test_metadata *_metadata, const char *name)
+{
+	const struct vis_kernels *t = vis_kernels_by_name(name);
+	u32 call, np, n, k, lda, ldc;
+
+	if (!t)
+		SKIP(return, "%s: not supported by this CPU or build", name);
+	if (!t->gemm_s8_packed)
+		SKIP(return, "%s: no gemm_s8_packed", name);
+	rng_seed(0x5eed0004);
+	for (np = 1; np <= VIS_GEMM_PIX; np++)
+		for (n = 1; n <= 70; n += 3)
+			for (k = 4; k <= 40; k += 12)
+				ASSERT_EQ(0, check_packed(_metadata, t, np, k,
+							  n, k, n, FILL_RANDOM,
+							  FILL_RANDOM));
+	for (np = 1; np <= VIS_GEMM_PIX; np++)
+		ASSERT_EQ(0, check_packed(_metadata, t, np, 4096, 33, 4096, 48,
+					  FILL_MIN, FILL_MIN));
+	for (call = 0; call < CALLS / 20; call++) {
+		np = rng_range(1, VIS_GEMM_PIX);
+		k = pick_k(call);
+		n = call % 100 == 0 ? rng_range(1, 300) : rng_range(1, 80);
+		lda = k + 4 * rng_range(0, 3);
+		ldc = n + rng_range(0, 20);
+		ASSERT_EQ(0, check_packed(_metadata, t, np, lda, n, k, ldc,
+					  pick_fill(), pick_fill()));
+	}
+}
+
+TEST(avx2_gemm_s8_packed)
+{
+	run_packed(_metadata, "avx2");
+}
+
+TEST(avx512bw_gemm_s8_packed)
+{
+	run_packed(_metadata, "avx512bw");
+}
+
+TEST(avx512vnni_gemm_s8_packed)
+{
+	run_packed(_metadata, "avx512vnni");
+}
+
+TEST(neon_dotprod_gemm_s8_packed)
+{
+	run_packed(_metadata, "neon-dotprod");
+}
+
 /* The best table is one by_name() also returns, so tests cover it. */
 TEST(selection)
 {
@@ -349,6 +595,326 @@ TEST(selection)
 	ASSERT_LT(i, ARRAY_SIZE(names));
 	ASSERT_STREQ(names[i], best->name);
 	TH_LOG("best kernel table: %s", best->name);
+}
+
+/*
+ * block4_tile calls of table @t against the portable table: @nr rows over
+ * a tile of @kb blocks, @np pixels, rows from empty to full, the tables
+ * starting at block @b0 as for a later slice of rows; the tile is walked
+ * in one call or in random slices of columns (@kc), as the operators do.
+ */
+static int check_tile(struct __test_metadata *_metadata,
+		      const struct vis_kernels *t, u32 np, u32 kb, u32 nr,
+		      s32 zp, enum fill fa, enum fill fv)
+{
+	const struct vis_kernels *ref = &vis_kernels_portable;
+	void *abase, *rbase, *cbase, *vbase, *gbase, *wbase, *pbase, *qbase;
+	size_t alen = (size_t)kb * vis_block4_lanes(np) * 4;
+	u32 b0 = rng_range(0, 3), nblk = b0, r, j, c, p, dens, kend, kc;
+	u32 *row_ptr = exact_alloc(sizeof(u32) * (nr + 1), sizeof(u32), &rbase);
+	u32 *gpos = exact_alloc(sizeof(u32) * nr, sizeof(u32), &pbase);
+	u32 *wpos = exact_alloc(sizeof(u32) * nr, sizeof(u32), &qbase);
+	s8 *a = exact_alloc(alen, 1, &abase);
+	/* Pixel-major sums, @ldc apart; the last pixel's end the buffer. */
+	u32 ldc = nr + (rng_range(0, 1) ? 0 : rng_range(1, 5));
+	size_t nacc = (size_t)(np - 1) * ldc + nr;
+	s32 *got = exact_alloc(sizeof(s32) * nacc, sizeof(s32), &gbase);
+	s32 *want = exact_alloc(sizeof(s32) * nacc, sizeof(s32), &wbase);
+	u32 *colbuf = malloc(sizeof(u32) * (b0 + (size_t)nr * kb + 1));
+	u32 *col;
+	s8 *val;
+	int ret = 0;
+
+	ASSERT_NE(NULL, row_ptr);
+	ASSERT_NE(NULL, gpos);
+	ASSERT_NE(NULL, wpos);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, got);
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, colbuf);
+	fill(a, alen, fa);
+	for (j = 0; j < b0; j++)
+		colbuf[j] = rng_range(0, kb - 1);
+	for (r = 0; r < nr; r++) {
+		row_ptr[r] = nblk;
+		/* Empty, full, or any density; the last row ends the tile. */
+		dens = rng_range(0, 4);
+		dens = dens == 0 ? 0 : dens == 1 ? kb : rng_range(0, kb);
+		for (c = 0; c < kb; c++)
+			if (rng_range(0, kb - 1) < dens ||
+			    (r == nr - 1 && c == kb - 1))
+				colbuf[nblk++] = c;
+	}
+	row_ptr[nr] = nblk;
+	col = exact_alloc(sizeof(u32) * nblk, sizeof(u32), &cbase);
+	val = exact_alloc((size_t)nblk * 4, 1, &vbase);
+	ASSERT_NE(NULL, col);
+	ASSERT_NE(NULL, val);
+	memcpy(col, colbuf, sizeof(u32) * nblk);
+	fill(val, (size_t)nblk * 4, fv);
+	/* Sums are added to what is there: the same start for both. */
+	for (j = 0; j < nacc; j++)
+		got[j] = want[j] = (s32)rng();
+	memcpy(gpos, row_ptr, sizeof(u32) * nr);
+	memcpy(wpos, row_ptr, sizeof(u32) * nr);
+
+	kc = rng_range(0, 2) ? kb : rng_range(1, kb);
+	for (kend = 0; kend < kb;) {
+		kend = kend + kc < kb ? kend + kc : kb;
+		ref->block4_tile(a, np, zp, wpos, row_ptr + 1, kend, nr, col,
+				 val, want, ldc);
+		t->block4_tile(a, np, zp, gpos, row_ptr + 1, kend, nr, col, val,
+			       got, ldc);
+	}
+
+	for (r = 0; r < nr && !ret; r++) {
+		if (gpos[r] != row_ptr[r + 1] || wpos[r] != row_ptr[r + 1]) {
+			TH_LOG("%s block4_tile np=%u kb=%u nr=%u kc=%u: row %u stopped at block %u/%u, want %u",
+			       t->name, np, kb, nr, kc, r, gpos[r], wpos[r],
+			       row_ptr[r + 1]);
+			ret = -1;
+			break;
+		}
+		for (p = 0; p < np; p++) {
+			j = p * ldc + r;
+			if (got[j] != want[j]) {
+				TH_LOG("%s block4_tile np=%u kb=%u nr=%u kc=%u zp=%d fill=%d/%d: row %u pixel %u = %d, want %d",
+				       t->name, np, kb, nr, kc, zp, fa, fv, r,
+				       p, got[j], want[j]);
+				ret = -1;
+				break;
+			}
+		}
+	}
+	/* Nothing else written: the gaps between pixels kept their values. */
+	for (j = 0; j < nacc && !ret; j++) {
+		if (got[j] != want[j]) {
+			TH_LOG("%s block4_tile np=%u nr=%u ldc=%u: acc[%u] = %d, want %d",
+			       t->name, np, nr, ldc, j, got[j], want[j]);
+			ret = -1;
+		}
+	}
+	free(colbuf);
+	free(rbase);
+	free(pbase);
+	free(qbase);
+	free(abase);
+	free(cbase);
+	free(vbase);
+	free(gbase);
+	free(wbase);
+	return ret;
+}
+
+static s32 pick_zp(void)
+{
+	u32 r = rng_range(0, 3);
+
+	return r == 0 ? -128 : r == 1 ? 127 : (s32)rng_range(0, 255) - 128;
+}
+
+static void run_tile(struct __test_metadata *_metadata, const char *name)
+{
+	const struct vis_kernels *t = vis_kernels_by_name(name);
+	u32 call, np, kb, nr;
+
+	if (!t)
+		SKIP(return, "%s: not supported by this CPU or build", name);
+	ASSERT_NE(NULL, t->block4_tile);
+	rng_seed(0x5eed0004);
+
+	/* Every pixel count, small tiles, one row and several. */
+	for (np = 1; np <= VIS_BLOCK4_TILE; np++)
+		for (kb = 1; kb <= 20; kb++)
+			ASSERT_EQ(0, check_tile(_metadata, t, np, kb,
+						rng_range(1, 5), pick_zp(),
+						FILL_RANDOM, FILL_RANDOM));
+	/* Largest sums: long full rows of extreme values. */
+	for (np = 1; np <= VIS_BLOCK4_TILE; np += 5) {
+		ASSERT_EQ(0, check_tile(_metadata, t, np, 1024, 2, -128,
+					FILL_MAX, FILL_MIN));
+		ASSERT_EQ(0, check_tile(_metadata, t, np, 1024, 2, 127,
+					FILL_MIN, FILL_MIN));
+		ASSERT_EQ(0, check_tile(_metadata, t, np, 1021, 3, 0, FILL_ALT,
+					FILL_ALT));
+	}
+	for (call = 0; call < CALLS / 20; call++) {
+		np = rng_range(1, VIS_BLOCK4_TILE);
+		kb = call % (LARGE_EVERY / 20) == 0 ? rng_range(1, 1024) :
+						      rng_range(1, 40);
+		nr = rng_range(1, call % 7 == 0 ? 64 : 4);
+		ASSERT_EQ(0, check_tile(_metadata, t, np, kb, nr, pick_zp(),
+					pick_fill(), pick_fill()));
+	}
+}
+
+TEST(portable_block4_tile)
+{
+	run_tile(_metadata, "portable");
+}
+
+TEST(avx2_block4_tile)
+{
+	run_tile(_metadata, "avx2");
+}
+
+TEST(avx512bw_block4_tile)
+{
+	run_tile(_metadata, "avx512bw");
+}
+
+TEST(avx512vnni_block4_tile)
+{
+	run_tile(_metadata, "avx512vnni");
+}
+
+TEST(neon_dotprod_block4_tile)
+{
+	run_tile(_metadata, "neon-dotprod");
+}
+
+/* ---- dw_conv ------------------------------------------------------------ */
+
+/* Input buffers per dw_conv call: taps point at them at random. */
+#define DW_BUFS 6
+
+/*
+ * One dw_conv call of table @t against the portable table: every input
+ * row, table and the output exactly sized, so ASan sees any over-read.
+ */
+static int check_dw(struct __test_metadata *_metadata,
+		    const struct vis_kernels *t, u32 npix, u32 ntaps, u32 c)
+{
+	const struct vis_kernels *ref = &vis_kernels_portable;
+	size_t stride = c + rng_range(0, 1) * rng_range(0, 5);
+	size_t osize = (npix - 1) * stride + c;
+	void *ibase[DW_BUFS], *tbase, *wbase, *bbase, *mbase, *sbase, *gbase,
+		*obase;
+	const s8 *ins[DW_BUFS];
+	const s8 **taps = exact_alloc(sizeof(*taps) * npix * ntaps,
+				      sizeof(*taps), &tbase);
+	s32 *w = exact_alloc(sizeof(s32) * ntaps * c, sizeof(s32), &wbase);
+	s32 *bias = exact_alloc(sizeof(s32) * c, sizeof(s32), &bbase);
+	s32 *mult = exact_alloc(sizeof(s32) * c, sizeof(s32), &mbase);
+	s32 *shift = exact_alloc(sizeof(s32) * c, sizeof(s32), &sbase);
+	s8 *got = exact_alloc(osize, 1, &gbase);
+	s8 *want = exact_alloc(osize, 1, &obase);
+	struct vis_dw_args a;
+	int ret = 0;
+	u32 i;
+
+	ASSERT_TRUE(taps && w && bias && mult && shift && got && want);
+	for (i = 0; i < DW_BUFS; i++) {
+		s8 *b = exact_alloc(c, 1, &ibase[i]);
+
+		ASSERT_TRUE(b != NULL);
+		fill(b, c, pick_fill());
+		ins[i] = b;
+	}
+	for (i = 0; i < npix * ntaps; i++)
+		taps[i] = ins[rng_range(0, DW_BUFS - 1)];
+	for (i = 0; i < ntaps * c; i++)
+		w[i] = (s32)rng_range(0, 255) - 128;
+	if (rng_range(0, 3) == 0)
+		for (i = 0; i < ntaps * c; i++)
+			w[i] = i & 1 ? 127 : -128;
+	for (i = 0; i < c; i++) {
+		struct vision_model_requant rq;
+
+		/* Sums stay in s32: the portable C must not overflow. */
+		bias[i] = (s32)rng_range(0, 1u << 31) - (1 << 30);
+		if (rng_range(0, 3) == 0)
+			bias[i] = (s32)rng_range(0, 4000) - 2000;
+		pick_requant(&rq);
+		mult[i] = rq.multiplier;
+		shift[i] = rq.shift;
+	}
+	memset(&a, 0, sizeof(a));
+	a.taps = taps;
+	a.npix = npix;
+	a.ntaps = ntaps;
+	a.c = c;
+	a.w = w;
+	a.bias = bias;
+	a.mult = mult;
+	a.shift = shift;
+	a.out_stride = stride;
+	a.out_zp = (s32)rng_range(0, 255) - 128;
+	a.act_min = (s32)rng_range(0, 255) - 128;
+	a.act_max = (s32)rng_range((u32)(a.act_min + 128), 255) - 128;
+	if (rng_range(0, 1)) {
+		a.act_min = -128;
+		a.act_max = 127;
+	}
+	memset(got, 0x5a, osize);
+	memset(want, 0x5a, osize);
+	a.out = want;
+	ref->dw_conv(&a);
+	a.out = got;
+	t->dw_conv(&a);
+	for (i = 0; i < osize; i++) {
+		if (got[i] != want[i]) {
+			TH_LOG("%s dw_conv npix=%u ntaps=%u c=%u stride=%zu: out[%u] = %d, want %d",
+			       t->name, npix, ntaps, c, stride, i, got[i],
+			       want[i]);
+			ret = -1;
+			break;
+		}
+	}
+	for (i = 0; i < DW_BUFS; i++)
+		free(ibase[i]);
+	free(tbase);
+	free(wbase);
+	free(bbase);
+	free(mbase);
+	free(sbase);
+	free(gbase);
+	free(obase);
+	return ret;
+}
+
+static void run_dw(struct __test_metadata *_metadata, const char *name)
+{
+	const struct vis_kernels *t = vis_kernels_by_name(name);
+	u32 call, c;
+
+	if (!t)
+		SKIP(return, "%s: not supported by this CPU or build", name);
+	rng_seed(0x5eed0004);
+	/* Every tail length of every vector width. */
+	for (c = 1; c <= 70; c++)
+		ASSERT_EQ(0, check_dw(_metadata, t, rng_range(1, 4),
+				      rng_range(1, 9), c));
+	for (call = 0; call < CALLS / 30; call++) {
+		c = call % 50 == 0 ? rng_range(1, 1200) : rng_range(1, 100);
+		ASSERT_EQ(0, check_dw(_metadata, t, rng_range(1, 5),
+				      rng_range(1, 12), c));
+	}
+}
+
+TEST(portable_dw_conv)
+{
+	run_dw(_metadata, "portable");
+}
+
+TEST(avx2_dw_conv)
+{
+	run_dw(_metadata, "avx2");
+}
+
+TEST(avx512bw_dw_conv)
+{
+	run_dw(_metadata, "avx512bw");
+}
+
+TEST(avx512vnni_dw_conv)
+{
+	run_dw(_metadata, "avx512vnni");
+}
+
+TEST(neon_dotprod_dw_conv)
+{
+	run_dw(_metadata, "neon-dotprod");
 }
 
 TEST_HARNESS_MAIN

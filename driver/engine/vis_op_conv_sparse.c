@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Copyright (C) 2026 The vision authors
+ */
+
+/**
+ * DOC: BLOCK4 convolution and fully connected
+ *
+ * Convolution with BLOCK4 weights is vectorized across output pixels: the
+ * receptive fields of a tile of up to %VIS_BLOCK4_TILE consecutive output
+ * pixels (the flattened pixels of the unit range, so a tile may span
+ * output rows) are gathered and packed block-interleaved in scratch, the
+ * 4 values of reduction block kb of pixel p at (kb * %VIS_BLOCK4_TILE + p)
+ * * 4, and the kernel table's block4_tile() multiplies each stored weight
+ * block with the contiguous vector of that block's values for every pixel
+ * of the tile: no gathers, the full vector width, work proportional to the
+ * stored blocks. Padded taps are packed as in_zp and block4_tile() takes
+ * the zero point out of every product, so the bias is added unchanged; the
+ * sums come out pixel-major, ready for the table's requant_s8(). Tiles of
+ * at most 8 pixels (the last of a short row) are packed 8 lanes wide,
+ * which halves their cost on the tables that exploit it.
+ *
+ * Fully connected layers have one "pixel" per batch row, usually one, so
+ * they keep the row-oriented dot_block4(): a weight row is read once per
+ * four batch rows, and the input zero point is folded into the bias with
+ * the weight sums computed by the same call, as the product with a ones
+ * row appended to the batch rows when there is room.
+ */
+
+#include "vis_op_conv_sparse.h"
+#include "vis_quant.h"
+
+/* Weight rows per block4_tile() call; bounds the accumulator scratch. */
+#define VIS_SPARSE_ROWS 64
+/*
+ * Most tile blocks per block4_tile() call (40 KiB of packed patches); a
+ * longer tile is cut into equal slices, fewer calls beating L1 residency.
+ */
+#define VIS_SPARSE_KC 640
+/* FC: batch rows per dot_block4() call (one to four), channels per unit. */
+#define VIS_SPARSE_FC_PIX 4
+#define VIS_SPARSE_SALIGN 64
+
+/* Requantize one accumulator (bias included) to the output. */
+static __always_inline s8 vis_sparse_out(s32 acc,
+					 const struct vision_model_requant *rq,
+					 s32 zp, s32 lo, s32 hi)
+{
+	s32 v = vis_mbqm(acc, rq->multiplier, rq->shift);
+
+	/* Any |v| > 256 saturates anyway; clamping first avoids overflow. */
+	v = clamp_t(s32, v, -256, 256);
+	return vis_sat8(v + zp, lo, hi);
+}
+
+/* The BLOCK4 tables of weight tensor @id with @rows rows. */
+struct vis_sparse_w {
+	const u32 *row_ptr;
+	const u32 *col;
+	const s8 *val;
+};
+
+static void vis_sparse_w(const struct vis_exec *x, u32 id, u32 rows,
+			 struct vis_sparse_w *w)
+{
+	w->row_ptr = vis_tensor_data(x, id);
+	w->col = w->row_ptr + rows + 1;
+	w->val = (const s8 *)(w->col + w->row_ptr[rows]);
+}
+
+/* ---- CONV_2D ------------------------------------------------------- */
+
+struct vis_sparse_conv {
+	const struct vision_model_conv *p;
+	u32 n, h, w, cin;
+	u32 oh, ow, cout;
+	u32 kh, kw;
+	u32 groups, cgi, cgo;
+	u32 k, kb; /* K, and its blocks of 4 */
+	bool direct; /* 1x1, unpadded, ungrouped, K a multiple of 4 */
+};
+
+static void vis_sparse_conv_geom(const struct vis_model *m,
+				 const struct vision_model_op *op,
+				 struct vis_sparse_conv *g)
+{
+	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
+	const struct vision_model_tensor *w = vis_tensor(m, op->inputs[1]);
+	const struct vision_model_tensor *out = vis_tensor(m, op->output);
+
+	g->p = &op->params.conv;
+	g->n = in->shape[0];
+	g->h = in->shape[1];
+	g->w = in->shape[2];
+	g->cin = in->shape[3];
+	g->oh = out->shape[1];
+	g->ow = out->shape[2];
+	g->cout = out->shape[3];
+	g->kh = w->shape[1];
+	g->kw = w->shape[2];
+	g->groups = g->p->groups;
+	g->cgi = w->shape[3];
+	g->cgo = g->cout / g->groups;
+	g->k = g->kh * g->kw * g->cgi;
+	g->kb = DIV_ROUND_UP(g->k, 4);
+	g->direct = g->kh == 1 && g->kw == 1 && !g->p->pad_top &&
+		    !g->p->pad_left && !g->p->pad_bottom && !g->p->pad_right &&
+		    g->groups == 1 && g->k % 4 == 0;
+}
+
+/* Scratch layout; both scratch() and run() derive it from here. */
+struct vis_sparse_conv_scratch {
+	u64 acc; /* s32[TILE * ROWS], pixel-major */
+	u64 pos; /* u32[ROWS] block4_tile() cursors */
+	u64 tile; /* s8[kb * lanes * 4] packed patches */
+	u64 patch; /* s8[kb * 4] one gathered patch */
+	u64 size;
+};
+
+static void vis_sparse_conv_layout(const struct vis_sparse_conv *g,
+				   struct vis_sparse_conv_scratch *s)
+{
+	u64 off = 0;
+
+	s->acc = off;
+	off += VIS_SPARSE_ROWS * VIS_BLOCK4_TILE * 4;
+	s->pos = off;
+	off += VIS_SPARSE_ROWS * 4;
+	s->tile = off;
+	off += ALIGN((u64)g->kb * VIS_BLOCK4_TILE * 4, VIS_SPARSE_SALIGN);
+	s->patch = off;
+	off += ALIGN((u64)g->kb * 4, VIS_SPARSE_SALIGN);
+	s->size = off;
+}
+
+u64 vis_sparse_conv_scratch(const struct vis_model *m,
+			    const struct vision_model_op *op)
+{
+	struct vis_sparse_conv g;
+	struct vis_sparse_conv_scratch s;
+
+	vis_sparse_conv_geom(m, op, &g);
+	vis_sparse_conv_layout(&g, &s);
+	return s.size;
+}
+
+/*
+ * Gather the receptive field of output pixel (oy, ox) for channels
+ * [ci0, ci0 + cgi) of image @img as a K-long patch (ky, kx, ci order, the
+ * weights' order), padded taps set to @zp, then zeros up to 4 * kb.
+ */
+static void vis_sparse_gather(const struct vis_sparse_conv *g, s8 *dst,
+			      const s8 *img, u32 oy, u32 ox, u32 ci0, s8 zp)
+{
+	const struct vision_model_conv *p = g->p;
+	/* Parameters are <= 2^16, coordinates < 2^16: s64 is exact. */
+	s64 iy0 = (s64)oy * p->stride_h - p->pad_top;
+	s64 ix0 = (s64)ox * p->stride_w - p->pad_left;
+	size_t run = (size_t)g->kw * g->cgi;
+	u32 ky, kx;
+
+	for (ky = 0; ky < g->kh; ky++, dst += run) {
+		s64 iy = iy0 + (s64)ky * p->dilation_h;
+		const s8 *row;
+
+		if (iy < 0 || iy >= g->h) {
+			memset(dst, zp, run);
+			continue;
+		}
+		row = img + (size_t)iy * g->w * g->cin + ci0;
+		if (p->dilation_w == 1 && g->cgi == g->cin) {
+			/* The in-bounds taps of the row are contiguous. */
+			s64 lo = clamp_t(s64, -ix0, 0, g->kw);
+			s64 hi = clamp_t(s64, (s64)g->w - ix0, lo, g->kw);
+
+			memset(dst, zp, (size_t)lo * g->cin);
+			memcpy(dst + (size_t)lo * g->cin,
+			       row + (size_t)(ix0 + lo) * g->cin,
+			       (size_t)(hi - lo) * g->cin);
+			memset(dst + (size_t)hi * g->cin, zp,
+			       (size_t)(g->kw - hi) * g->cin);
+			continue;
+		}
+		for (kx = 0; kx < g->kw; kx++) {
+			s64 ix = ix0 + (s64)kx * p->dilation_w;
+			s8 *d = dst + (size_t)kx * g->cgi;
+
+			if (ix < 0 || ix >= g->w)
+				memset(d, zp, g->cgi);
+			else
+				memcpy(d, row + (size_t)ix * g->cin, g->cgi);
+		}
+	}
+	memset(dst, 0, (size_t)g->kb * 4 - g->k);
+}
+
+/* Pack pixels [pix, pix + np) of group @grp into the tile. */
+static void vis_sparse_pack(const struct vis_sparse_conv *g, s8 *tile,
+			    s8 *patch, const s8 *in, u64 pix, u32 np, u32 grp,
+			    s8 zp)
+{
+	const size_t step = (size_t)vis_block4_lanes(np) * 4;
+	const u32 nkb = g->kb;
+	const s8 *src;
+	u32 p, kb;
+	s8 *d;
+
+	for (p = 0; p < np; p++) {
+		u64 q = pix + p;
+		u32 ox = (u32)(q % g->ow), u = (u32)(q / g->ow);
+		u32 n = u / g->oh, oy = u % g->oh;
+		const s8 *img = in + (size_t)n * g->h * g->w * g->cin;
+
+		if (g->direct) {
+			/* 1x1, unpadded, K = Cin: the input pixel itself. */
+			src = img + ((size_t)oy * g->p->stride_h * g->w +
+				     (size_t)ox * g->p->stride_w) *
+					    g->cin;
+		} else {
+			vis_sparse_gather(g, patch, img, oy, ox, grp * g->cgi,
+					  zp);
+			src = patch;
+		}
+		d = tile + (size_t)p * 4;
+		for (kb = 0; kb < nkb; kb++, d += step, src += 4)
+			memcpy(d, src, 4);
+	}
+	/* Lanes past @np are computed by some tables, then ignored. */
+	if (np * 4 < step)
+		for (kb = 0, d = tile + np * 4; kb < nkb; kb++, d += step)
+			memset(d, 0, step - np * 4);
+}
+
+/* Per-run state of a BLOCK4 convolution. */
+struct vis_sparse_conv_run {
+	const struct vis_kernels *k;
+	struct vis_sparse_conv g;
+	struct vis_sparse_w w;
+	const s8 *in;
+	const s32 *bias;
+	s8 *out;
+	const struct vision_model_requant *rq;
+	s32 in_zp, out_zp, lo, hi;
+	s32 *acc;
+	s8 *tile, *patch;
+	u32 *pos;
+};
+
+/*
+ * Rows [@co0, @co0 + @nr) of the @np packed pixels from @pix: a long tile
+ * is walked in slices of at most %VIS_SPARSE_KC blocks, so that the part
+ * of it that every row reads in turn stays in L1.
+ */
+static void vis_sparse_conv_rows(const struct vis_sparse_conv_run *c, u64 pix,
+				 u32 np, u32 co0, u32 nr)
+{
+	const struct vis_sparse_conv *g = &c->g;
+	u32 kc = DIV_ROUND_UP(g->kb, DIV_ROUND_UP(g->kb, VIS_SPARSE_KC));
+	u32 kend = 0, p;
+	s8 *o;
+
+	memcpy(c->pos, c->w.row_ptr + co0, (size_t)nr * sizeof(u32));
+	memset(c->acc, 0, (size_t)np * nr * sizeof(s32));
+	do {
+		kend = min_t(u32, kend + kc, g->kb);
+		c->k->block4_tile(c->tile, np, c->in_zp, c->pos,
+				  c->w.row_ptr + co0 + 1, kend, nr, c->w.col,
+				  c->w.val, c->acc, nr);
+	} while (kend < g->kb);
+
+	for (p = 0; p < np; p++) {
+		o = c->out + (size_t)(pix + p) * g->cout + co0;
+		c->k->requant_s8(c->acc + p * nr, c->bias + co0, c->rq + co0,
+				 nr, c->out_zp, c->lo, c->hi, o);
+	}
+}
+
+void vis_sparse_conv_run(const struct vis_exec *x,
+			 const struct vision_model_op *op, u32 begin, u32 end)
+{
+	const struct vis_model *m = x->model;
+	struct vis_sparse_conv_scratch s;
+	struct vis_sparse_conv_run c = {
+		.k = x->k,
+		.in = vis_tensor_data(x, op->inputs[0]),
+		.bias = vis_tensor_data(x, op->inputs[2]),
+		.out = vis_tensor_out(x, op->output),
+		.rq = (const struct vision_model_requant
+			       *)(m->consts + op->params.conv.requant),
+		.in_zp = vis_tensor(m, op->inputs[0])->zero_point,
+		.out_zp = vis_tensor(m, op->output)->zero_point,
+		.lo = op->params.conv.act_min,
+		.hi = op->params.conv.act_max,
+	};
+	const struct vis_sparse_conv *g = &c.g;
+	u32 np, grp, c0, nr;
+	u64 pix, pix_end;
+
+	vis_sparse_conv_geom(m, op, &c.g);
+	vis_sparse_conv_layout(g, &s);
+	vis_sparse_w(x, op->inputs[1], g->cout, &c.w);
+	c.acc = (s32 *)(x->scratch + s.acc);
+	c.pos = (u32 *)(x->scratch + s.pos);
+	c.tile = (s8 *)(x->scratch + s.tile);
+	c.patch = (s8 *)(x->scratch + s.patch);
+
+	pix_end = (u64)end * g->ow;
+	for (pix = (u64)begin * g->ow; pix < pix_end; pix += np) {
+		np = (u32)min_t(u64, VIS_BLOCK4_TILE, pix_end - pix);
+		for (grp = 0; grp < g->groups; grp++) {
+			vis_sparse_pack(g, c.tile, c.patch, c.in, pix, np, grp,
+					(s8)c.in_zp);
+			for (c0 = 0; c0 < g->cgo; c0 += nr) {
+				nr = min_t(u32, VIS_SPARSE_ROWS, g->cgo - c0);
+				vis_sparse_conv_rows(&c, pix, np,
+						     grp * g->cgo + c0, nr);
+			}
+		}
+	}
+}
+
+/* ---- FULLY_CONNECTED ----------------------------------------------- */
+
+struct vis_sparse_fc {
+	u32 n, k, kpad, cout;
+};
+
+static void vis_sparse_fc_geom(const struct vis_model *m,
+			       const struct vision_model_op *op,
+			       struct vis_sparse_fc *g)
+{
+	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
+	const struct vision_model_tensor *w = vis_tensor(m, op->inputs[1]);
+
+	g->n = in->shape[0];
+	g->k = w->shape[3];
+	g->kpad = ALIGN(g->k, 4);
+	g->cout = w->shape[0];
+}
+
+struct vis_sparse_fc_scratch {
+	u64 bias; /* s32[ROWS] folded bias */
+	u64 acc; /* s32[PIX * ROWS] */
+	u64 patch; /* s8[PIX * kpad]: padded input rows and the ones row */
+	u64 size;
+};
+
+static void vis_sparse_fc_layout(const struct vis_sparse_fc *g,
+				 struct vis_sparse_fc_scratch *s)
+{
+	u64 off = 0;
+
+	s->bias = off;
+	off += VIS_SPARSE_ROWS * 4;
+	s->acc = off;
+	off += VIS_SPARSE_FC_PIX * VIS_SPARSE_ROWS * 4;
+	s->patch = off;
+	off += ALIGN((u64)VIS_SPARSE_FC_PIX * g->kpad, VIS_SPARSE_SALIGN);
+	s->size = off;
+}
+
+u64 vis_sparse_fc_scratch(const struct vis_model *m,
+			  const struct vision_model_op *op)
+{
+	struct vis_sparse_fc g;
+	struct vis_sparse_fc_scratch s;
+
+	vis_sparse_fc_geom(m, op, &g);
+	vis_sparse_fc_layout(&g, &s);
+	return s.size;
+}
+
+/* acc[p * nr + r] = patch p . weight row co0 + r, for @np patches. */
+static void vis_sparse_fc_mul(const struct vis_exec *x,
+			      const struct vis_sparse_fc *g,
+			      const struct vis_sparse_w *w, s32 *acc,
+			      const s8 *a, u32 np, u32 co0, u32 nr)
+{
+	s32 t[VIS_SPARSE_FC_PIX];
+	u32 r, p;
+
+	for (r = 0; r < nr; r++) {
+		u32 b = w->row_ptr[co0 + r];
+
+		x->k->dot_block4(a, np, g->kpad, w->col + b,
+				 w->val + (size_t)b * 4,
+				 w->row_ptr[co0 + r + 1] - b, t);
+		for (p = 0; p < np; p++)
+			acc[p * nr + r] = t[p];
+	}
+}
+
+/* Copy batch row @src into @dst with K padded to Kpad (or write ones). */
+static void vis_sparse_fc_row(const struct vis_sparse_fc *g, s8 *dst,
+			      const s8 *src)
+{
+	if (src)
+		memcpy(dst, src, g->k);
+	else
+		memset(dst, 1, g->k);
+	memset(dst + g->k, 0, g->kpad - g->k);
+}
+
+void vis_sparse_fc_run(const struct vis_exec *x,
+		       const struct vision_model_op *op, u32 co0, u32 co1)
+{
+	const struct vis_model *m = x->model;
+	const struct vision_model_conv *prm = &op->params.conv;
+	const s8 *in = vis_tensor_data(x, op->inputs[0]);
+	const s32 *bias = vis_tensor_data(x, op->inputs[2]);
+	s8 *out = vis_tensor_out(x, op->output);
+	const struct vision_model_requant *rq =
+		(const struct vision_model_requant *)(m->consts + prm->requant);
+	s32 in_zp = vis_tensor(m, op->inputs[0])->zero_point;
+	s32 out_zp = vis_tensor(m, op->output)->zero_point;
+	struct vis_sparse_fc_scratch s;
+	struct vis_sparse_fc g;
+	struct vis_sparse_w w;
+	u32 n0, np, p, r, nr;
+	s32 *fbias, *acc;
+	s8 *patch, *d;
+
+	vis_sparse_fc_geom(m, op, &g);
+	vis_sparse_fc_layout(&g, &s);
+	vis_sparse_w(x, op->inputs[1], g.cout, &w);
+	fbias = (s32 *)(x->scratch + s.bias);
+	acc = (s32 *)(x->scratch + s.acc);
+	patch = (s8 *)(x->scratch + s.patch);
+	co1 = min_t(u32, co1, g.cout);
+
+	for (; co0 < co1; co0 += nr) {
+		/* One call for the batch and the weight sums, if they fit. */
+		bool fused = in_zp && g.n < VIS_SPARSE_FC_PIX;
+
+		nr = min_t(u32, VIS_SPARSE_ROWS, co1 - co0);
+		memcpy(fbias, bias + co0, (size_t)nr * sizeof(s32));
+		if (in_zp && !fused) {
+			vis_sparse_fc_row(&g, patch, NULL);
+			vis_sparse_fc_mul(x, &g, &w, acc, patch, 1, co0, nr);
+			for (r = 0; r < nr; r++)
+				fbias[r] -= in_zp * acc[r];
+		}
+		for (n0 = 0; n0 < g.n; n0 += np) {
+			const s8 *a;
+
+			np = min_t(u32, VIS_SPARSE_FC_PIX, g.n - n0);
+			if (g.k == g.kpad && !fused) {
+				a = in + (size_t)n0 * g.k;
+			} else {
+				a = in + (size_t)n0 * g.k;
+				for (p = 0; p < np; p++)
+					vis_sparse_fc_row(&g,
+							  patch + p * g.kpad,
+							  a + p * g.k);
+				a = patch;
+			}
+			if (fused) {
+				d = patch + (size_t)np * g.kpad;
+				vis_sparse_fc_row(&g, d, NULL);
+				vis_sparse_fc_mul(x, &g, &w, acc, a, np + 1,
+						  co0, nr);
+				for (r = 0; r < nr; r++)
+					fbias[r] -= in_zp * acc[np * nr + r];
+			} else {
+				vis_sparse_fc_mul(x, &g, &w, acc, a, np, co0,
+						  nr);
+			}
+			for (p = 0; p < np; p++) {
+				s8 *o = out + (size_t)(n0 + p) * g.cout + co0;
+				const s32 *ap = acc + p * nr;
+
+				for (r = 0; r < nr; r++)
+					o[r] = vis_sparse_out(ap[r] + fbias[r],
+							      &rq[co0 + r],
+							      out_zp,
+							      prm->act_min,
+							      prm->act_max);
+			}
+		}
+	}
+}

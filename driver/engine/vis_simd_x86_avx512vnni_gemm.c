@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Copyright (C) 2026 The vision authors
+ */
+
+/**
+ * DOC: AVX-512 VNNI packed GEMM
+ *
+ * &vis_kernels.gemm_s8_packed for the avx512vnni table. The weights come
+ * packed sixteen rows to a block, four reduction values per row adjacent
+ * (see &struct vis_kernels), so one vector holds four values of sixteen
+ * output channels: each group of four patch bytes is broadcast and
+ * vpdpbusd adds its products into sixteen channel accumulators at once.
+ * No horizontal sums are needed, which is what makes short reductions
+ * (1x1 convolutions, the Cin = 3 stems) fast.
+ *
+ * vpdpbusd takes unsigned activations: they are biased (a XOR 0x80 =
+ * a + 128) and 128 * sum(w), from the row sums that come with the packed
+ * weights, is taken back out. Everything is exact modulo 2^32, so results
+ * equal the portable reference bit for bit. Stores past @n are masked.
+ */
+
+#include "vis_simd_gemm.h"
+
+/* The kernel has no malloc: keep immintrin.h from pulling in mm_malloc.h. */
+#define _MM_MALLOC_H_INCLUDED
+#include <immintrin.h>
+
+/* Patches and row blocks per tile: 16 accumulators. */
+#define VIS_VNNIP_PIX 4
+#define VIS_VNNIP_BLK 4
+
+/* Four patch bytes, broadcast and biased to unsigned. */
+static __always_inline __m512i vis_vnnip_bcast(const s8 *p)
+{
+	u32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return _mm512_set1_epi32((int)(v ^ 0x80808080u));
+}
+
+/*
+ * @np patches (1..4) times @nb row blocks (1..4) from block @bp; @rows:
+ * the valid rows of these blocks. Both counts are constants after
+ * inlining.
+ */
+static __always_inline void vis_vnnip_tile(const s8 *a, u32 np, size_t lda,
+					   const s8 *bp, const s32 *bsum,
+					   u32 nb, u32 rows, u32 k, s32 *acc,
+					   u32 ldc)
+{
+	__m512i s[VIS_VNNIP_PIX][VIS_VNNIP_BLK], w[VIS_VNNIP_BLK], x, corr;
+	size_t bstride = (size_t)k * VIS_GEMM_NR;
+	__mmask16 mask;
+	u32 q, p, b;
+
+#pragma GCC unroll 4
+	for (p = 0; p < np; p++)
+#pragma GCC unroll 4
+		for (b = 0; b < nb; b++)
+			s[p][b] = _mm512_setzero_si512();
+
+	for (q = 0; q < k; q += 4) {
+#pragma GCC unroll 4
+		for (b = 0; b < nb; b++)
+			w[b] = _mm512_loadu_si512(bp + b * bstride +
+						  q * VIS_GEMM_NR);
+#pragma GCC unroll 4
+		for (p = 0; p < np; p++) {
+			x = vis_vnnip_bcast(a + p * lda + q);
+#pragma GCC unroll 4
+			for (b = 0; b < nb; b++)
+				s[p][b] = _mm512_dpbusd_epi32(s[p][b], x, w[b]);
+		}
+	}
+
+#pragma GCC unroll 4
+	for (b = 0; b < nb; b++) {
+		u32 left = rows - min_t(u32, rows, b * VIS_GEMM_NR);
+
+		mask = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+		corr = _mm512_slli_epi32(_mm512_loadu_si512(bsum + b * 16), 7);
+#pragma GCC unroll 4
+		for (p = 0; p < np; p++)
+			_mm512_mask_storeu_epi32(acc + p * ldc + b * 16, mask,
+						 _mm512_sub_epi32(s[p][b],
+								  corr));
+	}
+}
+
+/* All row blocks for @np patches (a constant after inlining). */
+static __always_inline void vis_vnnip_rows(const s8 *a, u32 np, size_t lda,
+					   const s8 *bp, const s32 *bsum, u32 n,
+					   u32 k, s32 *acc, u32 ldc)
+{
+	size_t bstride = (size_t)k * VIS_GEMM_NR;
+	u32 nblk = DIV_ROUND_UP(n, VIS_GEMM_NR), b = 0;
+
+	for (; b + 4 <= nblk; b += 4)
+		vis_vnnip_tile(a, np, lda, bp + b * bstride, bsum + b * 16, 4,
+			       n - b * 16, k, acc + b * 16, ldc);
+	if (b + 2 <= nblk) {
+		vis_vnnip_tile(a, np, lda, bp + b * bstride, bsum + b * 16, 2,
+			       n - b * 16, k, acc + b * 16, ldc);
+		b += 2;
+	}
+	if (b < nblk)
+		vis_vnnip_tile(a, np, lda, bp + b * bstride, bsum + b * 16, 1,
+			       n - b * 16, k, acc + b * 16, ldc);
+}
+
+void vis_gemm_s8_packed_avx512vnni(const s8 *a, u32 np, size_t lda,
+				   const s8 *bp, const s32 *bsum, u32 n, u32 k,
+				   s32 *acc, u32 ldc)
+{
+	u32 p0, m;
+
+	for (p0 = 0; p0 < np; p0 += m) {
+		const s8 *ap = a + p0 * lda;
+		s32 *cp = acc + (size_t)p0 * ldc;
+
+		m = min_t(u32, VIS_VNNIP_PIX, np - p0);
+		switch (m) {
+		case 1:
+			vis_vnnip_rows(ap, 1, lda, bp, bsum, n, k, cp, ldc);
+			break;
+		case 2:
+			vis_vnnip_rows(ap, 2, lda, bp, bsum, n, k, cp, ldc);
+			break;
+		case 3:
+			vis_vnnip_rows(ap, 3, lda, bp, bsum, n, k, cp, ldc);
+			break;
+		default:
+			vis_vnnip_rows(ap, 4, lda, bp, bsum, n, k, cp, ldc);
+			break;
+		}
+	}
+}
