@@ -204,10 +204,11 @@ static int vis_cpu_scratch(struct vis_cpu_runner *r, u64 size)
 static void vis_cpu_dispatch(struct vis_cpu_runner *r, struct vis_cpu_task *t,
 			     u64 unit_cost)
 {
-	/* Several chunks per thread balance uneven units. */
-	u32 chunks = r->nthreads * 4;
-
-	t->grain = t->units / chunks ? t->units / chunks : 1;
+	/*
+	 * One chunk per thread: operators set up per call (weight packing,
+	 * bias folding), so fewer, larger calls beat finer balancing.
+	 */
+	t->grain = (t->units + r->nthreads - 1) / r->nthreads;
 	/* Tiny operators: threads would cost more than they save. */
 	if (r->nthreads == 1 || t->units == 1 ||
 	    (u64)t->units * unit_cost < 65536) {
