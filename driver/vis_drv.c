@@ -24,6 +24,7 @@
 
 #include "vision_accel.h"
 #include "vis_compat.h"
+#include "vis_debugfs.h"
 #include "vis_device.h"
 #include "vis_drv.h"
 
@@ -138,6 +139,7 @@ static int __init vis_init(void)
 		goto err_unregister_device;
 	}
 	vis_vnpu_pdev = pdev;
+	vis_debugfs_init();
 	return 0;
 
 err_unregister_device:
@@ -149,6 +151,7 @@ err_unregister_driver:
 
 static void __exit vis_exit(void)
 {
+	vis_debugfs_fini();
 	platform_device_unregister(vis_vnpu_pdev);
 	platform_driver_unregister(&vis_platform_driver);
 }

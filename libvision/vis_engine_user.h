@@ -72,6 +72,10 @@ typedef int64_t s64;
 	do {           \
 	} while (0)
 
+#define vis_cond_resched() \
+	do {               \
+	} while (0)
+
 #define vis_zalloc(size) calloc(1, size)
 #define vis_free(p) free(p)
 

@@ -85,6 +85,7 @@ int vis_engine_run(const struct vis_exec *x)
 			vis_engine_op_run(x, op, u, end);
 			if (x->k->needs_fpu)
 				vis_simd_end();
+			vis_cond_resched();
 		}
 		if (x->op_done)
 			x->op_done(x->priv, op);

@@ -21,6 +21,7 @@
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/types.h>
@@ -46,6 +47,9 @@
 	do {           \
 	} while (0)
 #endif
+
+/* Between chunks: long inferences must not hog the CPU. */
+#define vis_cond_resched() cond_resched()
 
 /* Validation-time allocations only; never inside operator kernels. */
 #define vis_zalloc(size) kvzalloc(size, GFP_KERNEL_ACCOUNT)
