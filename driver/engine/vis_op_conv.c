@@ -35,6 +35,7 @@
 #include "vis_op_conv_dw.h"
 #include "vis_op_conv_sparse.h"
 #include "vis_op_gemm_check.h"
+#include "vis_op_im2col.h"
 #include "vis_quant.h"
 
 /* Output pixels per gemm_s8() call: the kernels take one to four. */
@@ -195,24 +196,8 @@ static int vis_conv2d_check(const struct vis_model *m, u32 index,
 	    check_mul_overflow(k, (u64)w->shape[3], &k) || k > VIS_CONV_MAX_K)
 		return vis_op_err(err, index, "inputs[1]",
 				  "K too long: accumulator may overflow");
-	/* Dense weights: the generic size check fixed the element count. */
-	if (w->encoding == VISION_MODEL_ENC_BLOCK4) {
-		ret = vis_gemm_check_block4(m, index, w, cout, (u32)k, err);
-		if (ret)
-			return ret;
-	}
-	ret = vis_gemm_check_requant(m, index, p->requant, cout, err);
-	if (ret)
-		return ret;
-	ret = vis_gemm_check_acc(m, index, w, bias, cout, (u32)k, err);
-	if (ret)
-		return ret;
-	/* Rows are computed from input rows others may still need. */
-	if (in->offset < out->offset + out->size &&
-	    out->offset < in->offset + in->size)
-		return vis_op_err(err, index, "output",
-				  "output overlaps the input");
-	return 0;
+	return vis_gemm_check_weights(m, index, w, bias, cout, (u32)k,
+				      p->requant, err);
 }
 
 static u32 vis_conv2d_units(const struct vis_model *m,
@@ -301,56 +286,22 @@ struct vis_conv_run {
 	s32 in_zp, out_zp;
 };
 
-/*
- * Gather the receptive field of output pixel (oy, ox) for channels
- * [ci0, ci0 + cgi) of image @img as a K-long patch (ky, kx, ci order, the
- * weights' order), padded taps set to in_zp, then zeros up to Kpad.
- */
+/* The patch of output pixel (oy, ox), zero-padded to Kpad. */
 static void vis_conv_gather(const struct vis_conv_run *c, s8 *dst,
 			    const s8 *img, u32 oy, u32 ox, u32 ci0)
 {
 	const struct vis_conv_geom *g = c->g;
-	const struct vision_model_conv *p = c->p;
-	/* Parameters are <= 2^16, coordinates < 2^16: s64 is exact. */
-	s64 iy0 = (s64)oy * p->stride_h - p->pad_top;
-	s64 ix0 = (s64)ox * p->stride_w - p->pad_left;
-	size_t run = (size_t)g->kw * g->cgi;
-	s8 zp = (s8)c->in_zp;
-	u32 ky, kx;
+	const struct vis_im2col im = {
+		.p = c->p,
+		.h = g->h,
+		.w = g->w,
+		.cin = g->cin,
+		.kh = g->kh,
+		.kw = g->kw,
+		.cgi = g->cgi,
+	};
 
-	for (ky = 0; ky < g->kh; ky++, dst += run) {
-		s64 iy = iy0 + (s64)ky * p->dilation_h;
-		const s8 *row;
-
-		if (iy < 0 || iy >= g->h) {
-			memset(dst, zp, run);
-			continue;
-		}
-		row = img + (size_t)iy * g->w * g->cin + ci0;
-		if (p->dilation_w == 1 && g->cgi == g->cin) {
-			/* The in-bounds taps of the row are contiguous. */
-			s64 lo = clamp_t(s64, -ix0, 0, g->kw);
-			s64 hi = clamp_t(s64, (s64)g->w - ix0, lo, g->kw);
-
-			memset(dst, zp, (size_t)lo * g->cin);
-			memcpy(dst + (size_t)lo * g->cin,
-			       row + (size_t)(ix0 + lo) * g->cin,
-			       (size_t)(hi - lo) * g->cin);
-			memset(dst + (size_t)hi * g->cin, zp,
-			       (size_t)(g->kw - hi) * g->cin);
-			continue;
-		}
-		for (kx = 0; kx < g->kw; kx++) {
-			s64 ix = ix0 + (s64)kx * p->dilation_w;
-			s8 *d = dst + (size_t)kx * g->cgi;
-
-			if (ix < 0 || ix >= g->w)
-				memset(d, zp, g->cgi);
-			else
-				memcpy(d, row + (size_t)ix * g->cin, g->cgi);
-		}
-	}
-	memset(dst, 0, g->kpad - g->k);
+	vis_im2col_patch(&im, dst, img, oy, ox, ci0, (s8)c->in_zp, g->kpad);
 }
 
 /*

@@ -28,6 +28,7 @@
  */
 
 #include "vis_op_conv_sparse.h"
+#include "vis_op_im2col.h"
 #include "vis_quant.h"
 
 /* Weight rows per block4_tile() call; bounds the accumulator scratch. */
@@ -144,54 +145,21 @@ u64 vis_sparse_conv_scratch(const struct vis_model *m,
 	return s.size;
 }
 
-/*
- * Gather the receptive field of output pixel (oy, ox) for channels
- * [ci0, ci0 + cgi) of image @img as a K-long patch (ky, kx, ci order, the
- * weights' order), padded taps set to @zp, then zeros up to 4 * kb.
- */
+/* The patch of output pixel (oy, ox), zero-padded to 4 * kb. */
 static void vis_sparse_gather(const struct vis_sparse_conv *g, s8 *dst,
 			      const s8 *img, u32 oy, u32 ox, u32 ci0, s8 zp)
 {
-	const struct vision_model_conv *p = g->p;
-	/* Parameters are <= 2^16, coordinates < 2^16: s64 is exact. */
-	s64 iy0 = (s64)oy * p->stride_h - p->pad_top;
-	s64 ix0 = (s64)ox * p->stride_w - p->pad_left;
-	size_t run = (size_t)g->kw * g->cgi;
-	u32 ky, kx;
+	const struct vis_im2col im = {
+		.p = g->p,
+		.h = g->h,
+		.w = g->w,
+		.cin = g->cin,
+		.kh = g->kh,
+		.kw = g->kw,
+		.cgi = g->cgi,
+	};
 
-	for (ky = 0; ky < g->kh; ky++, dst += run) {
-		s64 iy = iy0 + (s64)ky * p->dilation_h;
-		const s8 *row;
-
-		if (iy < 0 || iy >= g->h) {
-			memset(dst, zp, run);
-			continue;
-		}
-		row = img + (size_t)iy * g->w * g->cin + ci0;
-		if (p->dilation_w == 1 && g->cgi == g->cin) {
-			/* The in-bounds taps of the row are contiguous. */
-			s64 lo = clamp_t(s64, -ix0, 0, g->kw);
-			s64 hi = clamp_t(s64, (s64)g->w - ix0, lo, g->kw);
-
-			memset(dst, zp, (size_t)lo * g->cin);
-			memcpy(dst + (size_t)lo * g->cin,
-			       row + (size_t)(ix0 + lo) * g->cin,
-			       (size_t)(hi - lo) * g->cin);
-			memset(dst + (size_t)hi * g->cin, zp,
-			       (size_t)(g->kw - hi) * g->cin);
-			continue;
-		}
-		for (kx = 0; kx < g->kw; kx++) {
-			s64 ix = ix0 + (s64)kx * p->dilation_w;
-			s8 *d = dst + (size_t)kx * g->cgi;
-
-			if (ix < 0 || ix >= g->w)
-				memset(d, zp, g->cgi);
-			else
-				memcpy(d, row + (size_t)ix * g->cin, g->cgi);
-		}
-	}
-	memset(dst, 0, (size_t)g->kb * 4 - g->k);
+	vis_im2col_patch(&im, dst, img, oy, ox, ci0, zp, g->kb * 4);
 }
 
 /* Pack pixels [pix, pix + np) of group @grp into the tile. */

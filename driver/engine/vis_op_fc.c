@@ -128,22 +128,8 @@ static int vis_fc_check(const struct vis_model *m, u32 index,
 	if (k > VIS_FC_MAX_K)
 		return vis_op_err(err, index, "inputs[1]",
 				  "K too long: accumulator may overflow");
-	if (w->encoding == VISION_MODEL_ENC_BLOCK4) {
-		ret = vis_gemm_check_block4(m, index, w, cout, (u32)k, err);
-		if (ret)
-			return ret;
-	}
-	ret = vis_gemm_check_requant(m, index, p->requant, cout, err);
-	if (ret)
-		return ret;
-	ret = vis_gemm_check_acc(m, index, w, bias, cout, (u32)k, err);
-	if (ret)
-		return ret;
-	if (in->offset < out->offset + out->size &&
-	    out->offset < in->offset + in->size)
-		return vis_op_err(err, index, "output",
-				  "output overlaps the input");
-	return 0;
+	return vis_gemm_check_weights(m, index, w, bias, cout, (u32)k,
+				      p->requant, err);
 }
 
 static u32 vis_fc_units(const struct vis_model *m,

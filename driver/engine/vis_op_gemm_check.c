@@ -69,9 +69,9 @@ static bool vis_gemm_pad_zero(const s8 *val, u32 blk, u32 k)
 	return true;
 }
 
-int vis_gemm_check_block4(const struct vis_model *m, u32 index,
-			  const struct vision_model_tensor *w, u32 rows, u32 k,
-			  struct vis_engine_error *err)
+static int vis_gemm_check_block4(const struct vis_model *m, u32 index,
+				 const struct vision_model_tensor *w, u32 rows,
+				 u32 k, struct vis_engine_error *err)
 {
 	const u32 *row_ptr = (const u32 *)(m->consts + w->offset);
 	u32 bpr = DIV_ROUND_UP(k, 4);
@@ -109,8 +109,8 @@ int vis_gemm_check_block4(const struct vis_model *m, u32 index,
 	return 0;
 }
 
-int vis_gemm_check_requant(const struct vis_model *m, u32 index, u32 off,
-			   u32 cout, struct vis_engine_error *err)
+static int vis_gemm_check_requant(const struct vis_model *m, u32 index, u32 off,
+				  u32 cout, struct vis_engine_error *err)
 {
 	const struct vision_model_requant *rq;
 	u32 i;
@@ -159,10 +159,10 @@ static u64 vis_gemm_row_abs(const struct vis_model *m,
  * fit in s32; a weight of -128 (outside the symmetric range, but not
  * worth rejecting) can exceed it, so near the limit the row is summed.
  */
-int vis_gemm_check_acc(const struct vis_model *m, u32 index,
-		       const struct vision_model_tensor *w,
-		       const struct vision_model_tensor *bias, u32 rows, u32 k,
-		       struct vis_engine_error *err)
+static int vis_gemm_check_acc(const struct vis_model *m, u32 index,
+			      const struct vision_model_tensor *w,
+			      const struct vision_model_tensor *bias, u32 rows,
+			      u32 k, struct vis_engine_error *err)
 {
 	const s32 *b = (const s32 *)(m->consts + bias->offset);
 	u64 lim = (u64)k * 255 * 127;
@@ -180,4 +180,39 @@ int vis_gemm_check_acc(const struct vis_model *m, u32 index,
 					  "accumulator may overflow");
 	}
 	return 0;
+}
+
+/**
+ * vis_gemm_check_weights() - check a CONV_2D or FULLY_CONNECTED's weights
+ * @m: model being validated
+ * @index: operator index, for errors
+ * @w: the weight tensor (operands already checked)
+ * @bias: the bias tensor, @rows int32 values
+ * @rows: weight rows (output channels)
+ * @k: reduction length of a row, at most %VIS_GEMM_MAX_K
+ * @requant: offset of the per-channel requantization table
+ * @err: receives the reason; may be NULL
+ *
+ * BLOCK4 tables, the requantization table and the accumulator bound, in
+ * the order each later check relies on the earlier ones.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int vis_gemm_check_weights(const struct vis_model *m, u32 index,
+			   const struct vision_model_tensor *w,
+			   const struct vision_model_tensor *bias, u32 rows,
+			   u32 k, u32 requant, struct vis_engine_error *err)
+{
+	int ret;
+
+	/* Dense weights: the generic size check fixed the element count. */
+	if (w->encoding == VISION_MODEL_ENC_BLOCK4) {
+		ret = vis_gemm_check_block4(m, index, w, rows, k, err);
+		if (ret)
+			return ret;
+	}
+	ret = vis_gemm_check_requant(m, index, requant, rows, err);
+	if (ret)
+		return ret;
+	return vis_gemm_check_acc(m, index, w, bias, rows, k, err);
 }

@@ -38,52 +38,24 @@ int vis_gemm_check_operands(const struct vis_model *m, u32 index,
 			    struct vis_engine_error *err);
 
 /**
- * vis_gemm_check_block4() - check a BLOCK4 weight tensor's tables
+ * vis_gemm_check_weights() - check a CONV_2D or FULLY_CONNECTED's weights
  * @m: model being validated
  * @index: operator index, for errors
- * @w: the weight tensor (BLOCK4, in the constant data)
- * @rows: weight rows (output channels)
- * @k: reduction length of a row
- * @err: receives the reason; may be NULL
- *
- * Checks that row_ptr spans the blocks monotonically, columns are in range
- * and strictly increasing within a row, and the lanes of a last block past
- * @k are zero.
- *
- * Return: 0 or -EINVAL.
- */
-int vis_gemm_check_block4(const struct vis_model *m, u32 index,
-			  const struct vision_model_tensor *w, u32 rows, u32 k,
-			  struct vis_engine_error *err);
-
-/**
- * vis_gemm_check_requant() - check a per-channel requantization table
- * @m: model being validated
- * @index: operator index, for errors
- * @off: offset of the table in the constant data
- * @cout: entries
- * @err: receives the reason; may be NULL
- *
- * Return: 0 or -EINVAL.
- */
-int vis_gemm_check_requant(const struct vis_model *m, u32 index, u32 off,
-			   u32 cout, struct vis_engine_error *err);
-
-/**
- * vis_gemm_check_acc() - check that no partial sum can overflow int32
- * @m: model being validated
- * @index: operator index, for errors
- * @w: the weight tensor (dense or BLOCK4, already checked)
+ * @w: the weight tensor (operands already checked)
  * @bias: the bias tensor, @rows int32 values
  * @rows: weight rows (output channels)
  * @k: reduction length of a row, at most %VIS_GEMM_MAX_K
+ * @requant: offset of the per-channel requantization table
  * @err: receives the reason; may be NULL
+ *
+ * BLOCK4 structure (so run() stays in bounds), the requantization table,
+ * and that no partial sum can overflow int32.
  *
  * Return: 0 or -EINVAL.
  */
-int vis_gemm_check_acc(const struct vis_model *m, u32 index,
-		       const struct vision_model_tensor *w,
-		       const struct vision_model_tensor *bias, u32 rows, u32 k,
-		       struct vis_engine_error *err);
+int vis_gemm_check_weights(const struct vis_model *m, u32 index,
+			   const struct vision_model_tensor *w,
+			   const struct vision_model_tensor *bias, u32 rows,
+			   u32 k, u32 requant, struct vis_engine_error *err);
 
 #endif /* __VIS_OP_GEMM_CHECK_H__ */

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Copyright (C) 2026 The vision authors
+ */
+
+/**
+ * DOC: convolution patches
+ *
+ * The receptive field of one output pixel laid out as the weights are
+ * (ky, kx, ci), for the GEMM formulations of CONV_2D: the dense path and
+ * the BLOCK4 path both gather with this.
+ */
+
+#include "vis_op_im2col.h"
+
+/**
+ * vis_im2col_patch() - gather the patch of output pixel (@oy, @ox)
+ * @g: the convolution's geometry
+ * @dst: receives @len bytes
+ * @img: the input image of one batch entry (NHWC)
+ * @oy: output row
+ * @ox: output column
+ * @ci0: first input channel of the group
+ * @zp: input zero point, written for taps in the padding
+ * @len: patch length, at least K = kh * kw * cgi; zeros fill [K, @len)
+ */
+void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,
+		      u32 oy, u32 ox, u32 ci0, s8 zp, u32 len)
+{
+	const struct vision_model_conv *p = g->p;
+	/* Parameters are <= 2^16, coordinates < 2^16: s64 is exact. */
+	s64 iy0 = (s64)oy * p->stride_h - p->pad_top;
+	s64 ix0 = (s64)ox * p->stride_w - p->pad_left;
+	size_t run = (size_t)g->kw * g->cgi;
+	size_t k = run * g->kh;
+	u32 ky, kx;
+
+	for (ky = 0; ky < g->kh; ky++, dst += run) {
+		s64 iy = iy0 + (s64)ky * p->dilation_h;
+		const s8 *row;
+
+		if (iy < 0 || iy >= g->h) {
+			memset(dst, zp, run);
+			continue;
+		}
+		row = img + (size_t)iy * g->w * g->cin + ci0;
+		if (p->dilation_w == 1 && g->cgi == g->cin) {
+			/* The in-bounds taps of the row are contiguous. */
+			s64 lo = clamp_t(s64, -ix0, 0, g->kw);
+			s64 hi = clamp_t(s64, (s64)g->w - ix0, lo, g->kw);
+
+			memset(dst, zp, (size_t)lo * g->cin);
+			memcpy(dst + (size_t)lo * g->cin,
+			       row + (size_t)(ix0 + lo) * g->cin,
+			       (size_t)(hi - lo) * g->cin);
+			memset(dst + (size_t)hi * g->cin, zp,
+			       (size_t)(g->kw - hi) * g->cin);
+			continue;
+		}
+		for (kx = 0; kx < g->kw; kx++) {
+			s64 ix = ix0 + (s64)kx * p->dilation_w;
+			s8 *d = dst + (size_t)kx * g->cgi;
+
+			if (ix < 0 || ix >= g->w)
+				memset(d, zp, g->cgi);
+			else
+				memcpy(d, row + (size_t)ix * g->cin, g->cgi);
+		}
+	}
+	memset(dst, 0, len - k);
+}

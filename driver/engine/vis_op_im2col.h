@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Copyright (C) 2026 The vision authors
+ */
+#ifndef __VIS_OP_IM2COL_H__
+#define __VIS_OP_IM2COL_H__
+
+#include "vis_engine.h"
+
+/**
+ * struct vis_im2col - the geometry a convolution patch is read with
+ * @p: the convolution's parameters (stride, dilation, padding)
+ * @h: input height
+ * @w: input width
+ * @cin: input channels
+ * @kh: kernel height
+ * @kw: kernel width
+ * @cgi: input channels per group
+ */
+struct vis_im2col {
+	const struct vision_model_conv *p;
+	u32 h, w, cin, kh, kw, cgi;
+};
+
+void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,
+		      u32 oy, u32 ox, u32 ci0, s8 zp, u32 len);
+
+#endif /* __VIS_OP_IM2COL_H__ */
