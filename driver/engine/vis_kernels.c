@@ -87,16 +87,27 @@ static __always_inline void vis_dw_block(const struct vis_dw_args *a, u32 p,
 	}
 }
 
-static void vis_dw_conv_portable(const struct vis_dw_args *a)
+/**
+ * vis_dw_conv_tail() - the portable depthwise kernel for channels [@c0, c)
+ * @a: the call's arguments
+ * @c0: first channel; the SIMD kernels hand over the channels left after
+ *	their last full vector
+ */
+void vis_dw_conv_tail(const struct vis_dw_args *a, u32 c0)
 {
-	u32 p, c0;
+	u32 p, c;
 
 	for (p = 0; p < a->npix; p++) {
-		for (c0 = 0; c0 + VIS_DW_BLOCK <= a->c; c0 += VIS_DW_BLOCK)
-			vis_dw_block(a, p, c0, VIS_DW_BLOCK);
-		if (c0 < a->c)
-			vis_dw_block(a, p, c0, a->c - c0);
+		for (c = c0; c + VIS_DW_BLOCK <= a->c; c += VIS_DW_BLOCK)
+			vis_dw_block(a, p, c, VIS_DW_BLOCK);
+		if (c < a->c)
+			vis_dw_block(a, p, c, a->c - c);
 	}
+}
+
+static void vis_dw_conv_portable(const struct vis_dw_args *a)
+{
+	vis_dw_conv_tail(a, 0);
 }
 
 static void vis_block4_tile_portable(const s8 *a, u32 np, s32 zp, u32 *pos,

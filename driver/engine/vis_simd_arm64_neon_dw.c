@@ -23,6 +23,7 @@
  */
 
 #include "vis_engine.h"
+#include "vis_simd_gemm.h"
 #include "vis_quant.h"
 
 /* int32x4 vectors per block. */
@@ -108,28 +109,6 @@ static __always_inline void vis_neon_dw_block(const struct vis_dw_args *a,
 	}
 }
 
-/* The last channels [c0, c) one at a time, as the portable kernel does. */
-static void vis_neon_dw_tail(const struct vis_dw_args *a, u32 c0)
-{
-	u32 p, t, ch;
-
-	for (p = 0; p < a->npix; p++) {
-		const s8 *const *taps = a->taps + (size_t)p * a->ntaps;
-		s8 *o = a->out + (size_t)p * a->out_stride;
-
-		for (ch = c0; ch < a->c; ch++) {
-			s32 acc = a->bias[ch], v;
-
-			for (t = 0; t < a->ntaps; t++)
-				acc += (s32)taps[t][ch] *
-				       a->w[(size_t)t * a->c + ch];
-			v = vis_mbqm(acc, a->mult[ch], a->shift[ch]);
-			v = clamp_t(s32, v, -256, 256);
-			o[ch] = vis_sat8(v + a->out_zp, a->act_min, a->act_max);
-		}
-	}
-}
-
 void vis_dw_conv_neon(const struct vis_dw_args *a)
 {
 	u32 c0 = 0;
@@ -141,5 +120,5 @@ void vis_dw_conv_neon(const struct vis_dw_args *a)
 		c0 += 8;
 	}
 	if (c0 < a->c)
-		vis_neon_dw_tail(a, c0);
+		vis_dw_conv_tail(a, c0);
 }

@@ -56,4 +56,6 @@ void vis_requant_s8_neon(const s32 *acc, const s32 *bias,
 			 s32 lo, s32 hi, s8 *out);
 #endif
 
+void vis_dw_conv_tail(const struct vis_dw_args *a, u32 c0);
+
 #endif /* __VIS_SIMD_GEMM_H__ */

@@ -28,6 +28,8 @@
 #define _MM_MALLOC_H_INCLUDED
 #include <immintrin.h>
 
+#include "vis_simd_x86_avx512.h"
+
 /* Weight rows per tile. */
 #define VIS_AVX512_ROWS 4
 
@@ -58,26 +60,6 @@ static __always_inline __m512i vis_avx512_sext_lo(__m512i v)
 static __always_inline __m512i vis_avx512_sext_hi(__m512i v)
 {
 	return _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(v, 1));
-}
-
-/* Horizontal sums of four vectors, in order, in one 128-bit vector. */
-static __always_inline __m128i vis_avx512_hsum4(__m512i v0, __m512i v1,
-						__m512i v2, __m512i v3)
-{
-	__m256i h0, h1, h2, h3, s;
-
-	h0 = _mm256_add_epi32(_mm512_castsi512_si256(v0),
-			      _mm512_extracti64x4_epi64(v0, 1));
-	h1 = _mm256_add_epi32(_mm512_castsi512_si256(v1),
-			      _mm512_extracti64x4_epi64(v1, 1));
-	h2 = _mm256_add_epi32(_mm512_castsi512_si256(v2),
-			      _mm512_extracti64x4_epi64(v2, 1));
-	h3 = _mm256_add_epi32(_mm512_castsi512_si256(v3),
-			      _mm512_extracti64x4_epi64(v3, 1));
-	s = _mm256_hadd_epi32(_mm256_hadd_epi32(h0, h1),
-			      _mm256_hadd_epi32(h2, h3));
-	return _mm_add_epi32(_mm256_castsi256_si128(s),
-			     _mm256_extracti128_si256(s, 1));
 }
 
 /*

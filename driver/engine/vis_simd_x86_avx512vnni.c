@@ -31,6 +31,8 @@
 #define _MM_MALLOC_H_INCLUDED
 #include <immintrin.h>
 
+#include "vis_simd_x86_avx512.h"
+
 /* Weight rows per tile. */
 #define VIS_VNNI_ROWS 4
 
@@ -44,26 +46,6 @@ static __always_inline __m512i vis_vnni_bias(__m512i v)
 static __always_inline __m512i vis_vnni_tail(const s8 *p, __mmask64 mask)
 {
 	return _mm512_maskz_loadu_epi8(mask, p);
-}
-
-/* Horizontal sums of four vectors, in order, in one 128-bit vector. */
-static __always_inline __m128i vis_vnni_hsum4(__m512i v0, __m512i v1,
-					      __m512i v2, __m512i v3)
-{
-	__m256i h0, h1, h2, h3, s;
-
-	h0 = _mm256_add_epi32(_mm512_castsi512_si256(v0),
-			      _mm512_extracti64x4_epi64(v0, 1));
-	h1 = _mm256_add_epi32(_mm512_castsi512_si256(v1),
-			      _mm512_extracti64x4_epi64(v1, 1));
-	h2 = _mm256_add_epi32(_mm512_castsi512_si256(v2),
-			      _mm512_extracti64x4_epi64(v2, 1));
-	h3 = _mm256_add_epi32(_mm512_castsi512_si256(v3),
-			      _mm512_extracti64x4_epi64(v3, 1));
-	s = _mm256_hadd_epi32(_mm256_hadd_epi32(h0, h1),
-			      _mm256_hadd_epi32(h2, h3));
-	return _mm_add_epi32(_mm256_castsi256_si128(s),
-			     _mm256_extracti128_si256(s, 1));
 }
 
 /*
@@ -124,21 +106,21 @@ static __always_inline void vis_vnni_tile(const s8 *a, u32 np, const s8 *b,
 	}
 
 	if (nr == VIS_VNNI_ROWS) {
-		corr = vis_vnni_hsum4(c[0], c[1], c[2], c[3]);
+		corr = vis_avx512_hsum4(c[0], c[1], c[2], c[3]);
 #pragma GCC unroll 4
 		for (p = 0; p < np; p++) {
-			sums = vis_vnni_hsum4(s[p][0], s[p][1], s[p][2],
-					      s[p][3]);
+			sums = vis_avx512_hsum4(s[p][0], s[p][1], s[p][2],
+						s[p][3]);
 			_mm_storeu_si128((__m128i *)(acc + (size_t)p * n),
 					 _mm_sub_epi32(sums, corr));
 		}
 	} else {
 		/* One row: the four sums in the low lanes, the rest unused. */
-		corr = vis_vnni_hsum4(c[0], c[0], c[0], c[0]);
+		corr = vis_avx512_hsum4(c[0], c[0], c[0], c[0]);
 #pragma GCC unroll 4
 		for (p = 0; p < np; p++) {
-			sums = vis_vnni_hsum4(s[p][0], s[p][0], s[p][0],
-					      s[p][0]);
+			sums = vis_avx512_hsum4(s[p][0], s[p][0], s[p][0],
+						s[p][0]);
 			_mm_storeu_si128((__m128i *)out,
 					 _mm_sub_epi32(sums, corr));
 			acc[(size_t)p * n] = out[0];
@@ -214,8 +196,8 @@ static __always_inline void vis_vnni_dot_block4(const s8 *a, u32 np, u32 k,
 		}
 	}
 	_mm_storeu_si128((__m128i *)out,
-			 _mm_sub_epi32(vis_vnni_hsum4(s[0], s[1], s[2], s[3]),
-				       vis_vnni_hsum4(c, c, c, c)));
+			 _mm_sub_epi32(vis_avx512_hsum4(s[0], s[1], s[2], s[3]),
+				       vis_avx512_hsum4(c, c, c, c)));
 #pragma GCC unroll 4
 	for (p = 0; p < np; p++)
 		acc[p] = out[p];
