@@ -369,6 +369,14 @@ struct vis_frame {
 int vis_input_check(const struct vis_model *m, const struct vis_frame *f);
 
 /**
+ * vis_input_planes() - planes of a pixel format
+ * @fourcc: V4L2 pixel format code
+ *
+ * Return: 1 or 2 for a format the input stage reads, 0 otherwise.
+ */
+u32 vis_input_planes(u32 fourcc);
+
+/**
  * vis_input_rows() - independent work units of the input stage
  * @m: validated model
  *

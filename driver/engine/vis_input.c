@@ -155,6 +155,16 @@ int vis_input_check(const struct vis_model *m, const struct vis_frame *f)
 	return 0;
 }
 
+/* Documented in vis_engine.h. */
+u32 vis_input_planes(u32 fourcc)
+{
+	const struct vis_in_fmt *fmt = vis_in_fmt_find(fourcc);
+
+	if (!fmt)
+		return 0;
+	return fmt->kind == VIS_IN_NV ? 2 : 1;
+}
+
 /**
  * vis_input_rows() - independent work units of the input stage
  * @m: validated model
