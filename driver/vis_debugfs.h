@@ -5,7 +5,11 @@
 #ifndef __VIS_DEBUGFS_H__
 #define __VIS_DEBUGFS_H__
 
-void vis_debugfs_init(void);
-void vis_debugfs_fini(void);
+struct vis_device;
+
+void vis_debugfs_init(struct vis_device *vdev);
+void vis_debugfs_fini(struct vis_device *vdev);
+void vis_debugfs_module_init(void);
+void vis_debugfs_module_fini(void);
 
 #endif /* __VIS_DEBUGFS_H__ */

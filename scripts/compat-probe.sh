@@ -25,4 +25,20 @@ have PLATFORM_REMOVE_VOID linux/platform_device.h \
 have PLATFORM_REMOVE_NEW linux/platform_device.h 'void \(\*remove_new\)'
 # struct drm_driver still carries a date string.
 have DRM_DRIVER_DATE drm/drm_drv.h 'char \*date;'
+# drm_sched_init() takes struct drm_sched_init_args (backported to 6.1),
+# with the submit workqueue and run-queue count only on later kernels.
+have SCHED_INIT_ARGS drm/gpu_scheduler.h 'struct drm_sched_init_args \{'
+have SCHED_NUM_RQS drm/gpu_scheduler.h 'u32 num_rqs;'
+# drm_sched_job_init() grew a credits and then a client id argument.
+have SCHED_JOB_CREDITS drm/gpu_scheduler.h 'u32 credits, void \*owner'
+have SCHED_JOB_CLIENT_ID drm/gpu_scheduler.h 'void \*owner,[[:space:]]*$|u64 drm_client_id\);'
+# drm_sched_start() lost its full_recovery flag, then took an errno.
+have SCHED_START_RECOVERY drm/gpu_scheduler.h \
+	'drm_sched_start\(struct drm_gpu_scheduler \*sched, bool'
+have SCHED_START_ERRNO drm/gpu_scheduler.h \
+	'drm_sched_start\(struct drm_gpu_scheduler \*sched, int'
+# GEM vmap that takes the reservation lock itself (6.2+).
+have GEM_VMAP_UNLOCKED drm/drm_gem.h 'int drm_gem_vmap_unlocked\('
+# The DRM core prints fdinfo and per-file memory stats (6.5+).
+have DRM_SHOW_FDINFO drm/drm_file.h 'void drm_show_memory_stats\('
 echo
