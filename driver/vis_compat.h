@@ -19,6 +19,7 @@
 #include <linux/platform_device.h>
 
 #include <drm/drm_drv.h>
+#include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/gpu_scheduler.h>
@@ -109,6 +110,18 @@ static inline int vis_sched_job_init(struct drm_sched_job *job,
 #else
 #define vis_sched_start(sched) drm_sched_start(sched)
 #endif
+
+/* fdinfo's drm-client-id: the DRM core's where it has one. */
+static inline u64 vis_file_client_id(struct drm_file *file)
+{
+#ifdef VIS_HAVE_DRM_FILE_CLIENT_ID
+	return file->client_id;
+#else
+	static atomic64_t next = ATOMIC64_INIT(0);
+
+	return atomic64_inc_return(&next);
+#endif
+}
 
 /* Kernel mapping of a GEM object, taking whatever lock it needs. */
 #ifdef VIS_HAVE_GEM_VMAP_UNLOCKED

@@ -152,7 +152,6 @@ static const struct drm_ioctl_desc vis_ioctls[] = {
 
 static int vis_open(struct drm_device *drm, struct drm_file *file)
 {
-	static atomic64_t next_client = ATOMIC64_INIT(0);
 	struct vis_device *vdev = to_vis_device(drm);
 	struct vis_file *vfile;
 	int ret;
@@ -162,7 +161,7 @@ static int vis_open(struct drm_device *drm, struct drm_file *file)
 		return -ENOMEM;
 	vfile->vdev = vdev;
 	kref_init(&vfile->ref);
-	vfile->client_id = atomic64_inc_return(&next_client);
+	vfile->client_id = vis_file_client_id(file);
 	ret = vis_job_file_open(vfile);
 	if (ret) {
 		kfree(vfile);

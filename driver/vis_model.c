@@ -15,6 +15,7 @@
  * they run it.
  */
 
+#include <linux/limits.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -111,6 +112,10 @@ static void vis_model_fill_info(struct vis_model_obj *mo)
 	info->arena_size = m->arena_size;
 	info->macs = m->macs;
 	info->model_size = m->size;
+	/* Saturate: a sum past any core's SRAM is refused either way. */
+	if (check_add_overflow(vis_model_scratch_offset(m), m->scratch_size,
+			       &info->sram_size))
+		info->sram_size = U64_MAX;
 }
 
 int vis_ioctl_model_create(struct drm_device *drm, void *data,
@@ -121,7 +126,7 @@ int vis_ioctl_model_create(struct drm_device *drm, void *data,
 	struct drm_vision_model_create *args = data;
 	struct vis_engine_error err;
 	struct vis_model_obj *mo;
-	u64 size = args->size, need;
+	u64 size = args->size;
 	int ret;
 
 	if (args->flags || args->pad) {
@@ -169,17 +174,14 @@ int vis_ioctl_model_create(struct drm_device *drm, void *data,
 			err.section, (int)err.index, err.field, err.msg);
 		goto err_free;
 	}
-	if (check_add_overflow(vis_model_scratch_offset(&mo->m),
-			       mo->m.scratch_size, &need) ||
-	    need > vdev->sram_size) {
+	vis_model_fill_info(mo);
+	if (mo->info.sram_size > vdev->sram_size) {
 		vis_dbg(vdev, VIS_DBG_IOCTL,
 			"model_create: needs %llu bytes of SRAM, core has %zu\n",
-			vis_model_scratch_offset(&mo->m) + mo->m.scratch_size,
-			vdev->sram_size);
+			mo->info.sram_size, vdev->sram_size);
 		ret = -E2BIG;
 		goto err_free;
 	}
-	vis_model_fill_info(mo);
 	mo->id = atomic64_inc_return(&next_id);
 
 	drm_gem_private_object_init(drm, &mo->base, PAGE_ALIGN(size));

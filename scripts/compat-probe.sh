@@ -41,4 +41,6 @@ have SCHED_START_ERRNO drm/gpu_scheduler.h \
 have GEM_VMAP_UNLOCKED drm/drm_gem.h 'int drm_gem_vmap_unlocked\('
 # The DRM core prints fdinfo and per-file memory stats (6.5+).
 have DRM_SHOW_FDINFO drm/drm_file.h 'void drm_show_memory_stats\('
+# The DRM core numbers clients for fdinfo (6.4+).
+have DRM_FILE_CLIENT_ID drm/drm_file.h 'u64 client_id;'
 echo

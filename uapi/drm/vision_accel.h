@@ -316,6 +316,8 @@ struct drm_vision_bo_info {
  * Used with %DRM_IOCTL_VISION_BO_WAIT. Waits until no job reads or writes
  * the BO. Returns 0 once idle, ``-ETIMEDOUT`` if @timeout_ns passes first,
  * ``-ERESTARTSYS``/``-EINTR`` on a signal. A @timeout_ns in the past polls.
+ * A handle that names no BO of this file (or names a model) fails with
+ * ``-ENOENT``.
  */
 struct drm_vision_bo_wait {
 	/** @handle: (in) the BO. */
@@ -333,12 +335,14 @@ struct drm_vision_bo_wait {
 	/**
 	 * @job_status: (out) result of the last job that wrote the BO: 0 on
 	 * success or a negative errno (``-ETIMEDOUT`` for a job that overran
-	 * its time, ``-ECANCELED`` for one cancelled before it ran, ``-EIO``
-	 * for a device fault); 0 when no job wrote it.
+	 * its time, ``-EIO`` for a device fault, ``-ENODEV`` for one that
+	 * could not run because the device was unplugged); 0 when no job
+	 * wrote it. Jobs dropped before they started (their process was
+	 * killed) leave it unchanged.
 	 */
 	__s32 job_status;
 
-	/** @pad2: reserved, must be zero. */
+	/** @pad2: (in) reserved, must be zero. */
 	__u32 pad2;
 };
 
@@ -416,7 +420,7 @@ struct drm_vision_model_info {
 	/** @num_ops: (out) number of operators. */
 	__u32 num_ops;
 
-	/** @pad: reserved, must be zero. */
+	/** @pad: (in) reserved, must be zero; (out) zero. */
 	__u32 pad;
 
 	/** @arena_size: (out) activation memory the model uses, bytes. */
@@ -428,8 +432,15 @@ struct drm_vision_model_info {
 	/** @model_size: (out) size of the model blob, bytes. */
 	__u64 model_size;
 
-	/** @reserved: reserved, must be zero. */
-	__u64 reserved[2];
+	/**
+	 * @sram_size: (out) core memory a job of the model occupies: the
+	 * arena, 64-byte aligned, then the engine's scratch memory. At most
+	 * %DRM_VISION_PARAM_CORE_SRAM_SIZE.
+	 */
+	__u64 sram_size;
+
+	/** @reserved: (in) reserved, must be zero; (out) zero. */
+	__u64 reserved;
 };
 
 /**
@@ -480,10 +491,16 @@ struct drm_vision_model_create {
  * A job waits for the fence in its @in_syncobj, for the last writer of its
  * input and for all users of its output and profile BOs.
  *
+ * Dependencies are resolved when the call is made: a job waits for jobs of
+ * earlier calls, never for jobs of its own call, which are independent of
+ * each other. An @in_syncobj without a fence means nothing to wait for.
+ *
  * A job that runs longer than the driver's timeout is cancelled at its next
  * chunk boundary; its fence carries ``-ETIMEDOUT`` and the core is reset,
- * later jobs still run. A job whose file is closed before it starts is
- * cancelled.
+ * later jobs still run. Closing the file waits until its queued jobs have
+ * been handed to the cores, which then run them; when the process exits or
+ * is killed, jobs that have not started are dropped and their fences carry
+ * an error.
  */
 
 /**
@@ -506,7 +523,10 @@ struct drm_vision_model_create {
  * DRM_VISION_JOB_PROFILE - fill &drm_vision_job.profile_handle
  *
  * The profile BO receives a &struct drm_vision_profile followed by one
- * &struct drm_vision_profile_op per operator.
+ * &struct drm_vision_profile_op per operator. Without this flag
+ * &drm_vision_job.profile_handle and &drm_vision_job.profile_offset must be
+ * zero. The header is written when the job succeeds; after a failure the
+ * profile's contents are unspecified.
  */
 #define DRM_VISION_JOB_PROFILE 0x00000001u
 
@@ -517,8 +537,10 @@ struct drm_vision_model_create {
  * @strides[i] bytes. Packed formats use plane 0 only; NV12 and NV21 use
  * plane 0 for luma and plane 1 for chroma (which may share the BO). The
  * crop rectangle, in pixels, selects the region the input stage resizes to
- * the model's input; all zero means the whole frame. Every byte the frame
- * spans must lie within the BO.
+ * the model's input; all zero means the whole frame, otherwise it must be
+ * non-empty and lie inside the frame. Width and height are 1 to 65536. A
+ * single-plane format leaves @offsets[1] and @strides[1] zero. Every byte
+ * the frame spans must lie within the BO.
  */
 struct drm_vision_frame {
 	/** @fourcc: V4L2 pixel format code (``V4L2_PIX_FMT_*``). */
@@ -559,9 +581,14 @@ struct drm_vision_frame {
  * struct drm_vision_job - one inference
  *
  * An element of the array &drm_vision_submit.jobs points to. Handles are
- * those of the submitting file. Newer kernels may append members; a
- * shorter (older) struct is zero-extended, a longer one must have its tail
- * zero.
+ * those of the submitting file. Newer interface versions may append
+ * members: the kernel zero-extends a struct shorter than its own (but never
+ * shorter than this first version) and requires the tail of a longer one
+ * to be zero.
+ *
+ * What the device writes (outputs, profile) may not overlap what it reads:
+ * for a frame, everything from its first plane to the end of the BO; for a
+ * tensor, its bytes. The profile, when used, must not overlap the outputs.
  */
 struct drm_vision_job {
 	/** @model_handle: the model to run. */
@@ -636,9 +663,12 @@ struct drm_vision_job {
  * queued: the call either queues all of them or none. Errors: ``-EINVAL``
  * for bad counts, sizes, flags, offsets, reserved members or a frame the
  * model cannot read, ``-ENOENT`` for a handle that is not a model, BO or
- * syncobj of this file, ``-EOPNOTSUPP`` for an unsupported pixel format,
- * ``-E2BIG`` for a @job_struct_size tail that is not zero, ``-EFAULT``
- * for a bad pointer.
+ * syncobj of this file, ``-EOPNOTSUPP`` for an unsupported pixel format or
+ * a BO the device cannot map (I/O memory), ``-E2BIG`` for a
+ * @job_struct_size tail that is not zero, ``-EFAULT`` for a bad pointer,
+ * ``-EPERM`` for %DRM_VISION_SUBMIT_PRIORITY_HIGH without ``CAP_SYS_NICE``,
+ * ``-ENODEV`` once the device is unplugged, ``-ERESTARTSYS``/``-EINTR``
+ * when a signal interrupts the wait for a BO's lock, ``-ENOMEM``.
  */
 struct drm_vision_submit {
 	/** @jobs: (in) user pointer to @num_jobs job structs. */
