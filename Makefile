@@ -236,6 +236,7 @@ ALL_C := $(KERNEL_C) $(wildcard libvision/*.[ch] libvision/include/vision/*.h \
 lint: $(KSRC)/.stamp $(LIB_SO)
 	scripts/check-exports.sh $(LIB_SO) libvision/libvision.map
 	scripts/lint.sh $(KSRC) "$(KERNEL_C)" "$(wildcard uapi/drm/*.h)" "$(ALL_C)"
+	scripts/check-uapi-docs.sh .
 
 format: $(KSRC)/.stamp
 	clang-format --style=file:$(KSRC)/.clang-format -i $(ALL_C)
