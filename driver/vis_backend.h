@@ -44,7 +44,7 @@ extern const struct vis_backend_ops vis_backend_fault;
 /* The backend for the next job: fault injection while armed. */
 const struct vis_backend_ops *vis_backend_pick(struct vis_core *core);
 
-int vis_fault_parse(struct vis_device *vdev, const char *buf);
+int vis_fault_parse(struct vis_device *vdev, char *buf);
 int vis_fault_show(struct vis_device *vdev, char *buf, size_t len);
 
 #endif /* __VIS_BACKEND_H__ */

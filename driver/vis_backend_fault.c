@@ -108,24 +108,28 @@ const struct vis_backend_ops vis_backend_fault = {
 /**
  * vis_fault_parse() - arm or disarm fault injection
  * @vdev: the device
- * @buf: "none", or a mode name and an optional count, NUL-terminated
+ * @buf: "none", or a mode name and an optional count, NUL-terminated;
+ *	cut into words in place
  *
  * Return: 0, or -EINVAL for anything else.
  */
-int vis_fault_parse(struct vis_device *vdev, const char *buf)
+int vis_fault_parse(struct vis_device *vdev, char *buf)
 {
-	char name[16];
-	u32 count = 1, mode;
-	int n;
+	char *word[3] = {}, *p = strim(buf);
+	u32 count = 1, mode, n = 0;
 
-	n = sscanf(buf, "%15s %u", name, &count);
-	if (n < 1)
+	while (n < ARRAY_SIZE(word) && (word[n] = strsep(&p, " \t")))
+		if (*word[n])
+			n++;
+	if (!n || n > 2 || p)
 		return -EINVAL;
 	for (mode = 0; mode < ARRAY_SIZE(vis_fault_names); mode++)
-		if (!strcmp(name, vis_fault_names[mode]))
+		if (!strcmp(word[0], vis_fault_names[mode]))
 			break;
-	if (mode == ARRAY_SIZE(vis_fault_names) ||
-	    (mode == VIS_FAULT_NONE && n > 1) || !count)
+	if (mode == ARRAY_SIZE(vis_fault_names))
+		return -EINVAL;
+	if (n == 2 && (mode == VIS_FAULT_NONE || kstrtou32(word[1], 10, &count) ||
+		       !count))
 		return -EINVAL;
 
 	spin_lock(&vdev->fault_lock);

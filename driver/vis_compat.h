@@ -49,6 +49,13 @@
 #define VIS_DRIVER_SHOW_FDINFO
 #endif
 
+/* Before 6.6 mmap() of an exported dma-buf went through the driver. */
+#ifdef VIS_HAVE_DRM_GEM_PRIME_MMAP
+#define VIS_DRIVER_PRIME_MMAP .gem_prime_mmap = drm_gem_prime_mmap,
+#else
+#define VIS_DRIVER_PRIME_MMAP
+#endif
+
 #define VIS_DEFINE_FOPS(name)                          \
 	static const struct file_operations name = {  \
 		.owner = THIS_MODULE,                  \

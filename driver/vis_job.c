@@ -224,6 +224,7 @@ static struct dma_fence *vis_job_run(struct drm_sched_job *sched_job)
 
 static enum drm_gpu_sched_stat vis_job_timedout(struct drm_sched_job *sched_job)
 {
+	struct vis_job *job = to_vis_job(sched_job);
 	struct vis_core *core = to_vis_core(sched_job->sched);
 	struct vis_device *vdev = core->vdev;
 	const struct vis_backend_ops *ops;
@@ -239,6 +240,15 @@ static enum drm_gpu_sched_stat vis_job_timedout(struct drm_sched_job *sched_job)
 	ops->cancel(core);
 	ops->reset(core);
 	atomic64_inc(&core->resets);
+
+	/*
+	 * drm_sched_stop() detached the stopped job's hardware fence, and
+	 * drm_sched_start() would end a job without one as -ECANCELED. The
+	 * fence has signalled by now, with the job's real status: give it
+	 * back so the job's finished fence carries that status.
+	 */
+	if (!sched_job->s_fence->parent && job->fence_live)
+		sched_job->s_fence->parent = dma_fence_get(job->done_fence);
 
 	vis_sched_start(&core->sched);
 	return DRM_GPU_SCHED_STAT_NOMINAL;

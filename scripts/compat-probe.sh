@@ -43,4 +43,6 @@ have GEM_VMAP_UNLOCKED drm/drm_gem.h 'int drm_gem_vmap_unlocked\('
 have DRM_SHOW_FDINFO drm/drm_file.h 'void drm_show_memory_stats\('
 # The DRM core numbers clients for fdinfo (6.4+).
 have DRM_FILE_CLIENT_ID drm/drm_file.h 'u64 client_id;'
+# drm_driver.gem_prime_mmap: dma-buf mmap() needs it until 6.6.
+have DRM_GEM_PRIME_MMAP drm/drm_drv.h 'int \(\*gem_prime_mmap\)'
 echo
