@@ -23,7 +23,7 @@ PKGS=(
 	# libFuzzer for the validator and engine (scripts/fuzz.sh)
 	clang-14 libclang-rt-14-dev
 	# the arm64 engine build, run under user-mode emulation
-	gcc-aarch64-linux-gnu qemu-user
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 	# ONNX's operator test vectors (tests/host/engine_onnx_test.c)
 	libonnx-testdata
 )
