@@ -128,8 +128,8 @@ int vis_fault_parse(struct vis_device *vdev, char *buf)
 			break;
 	if (mode == ARRAY_SIZE(vis_fault_names))
 		return -EINVAL;
-	if (n == 2 && (mode == VIS_FAULT_NONE || kstrtou32(word[1], 10, &count) ||
-		       !count))
+	if (n == 2 && (mode == VIS_FAULT_NONE ||
+		       kstrtou32(word[1], 10, &count) || !count))
 		return -EINVAL;
 
 	spin_lock(&vdev->fault_lock);

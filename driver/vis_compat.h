@@ -56,11 +56,11 @@
 #define VIS_DRIVER_PRIME_MMAP
 #endif
 
-#define VIS_DEFINE_FOPS(name)                          \
-	static const struct file_operations name = {  \
-		.owner = THIS_MODULE,                  \
-		VIS_NODE_FOPS,                         \
-		.show_fdinfo = VIS_FOPS_SHOW_FDINFO,   \
+#define VIS_DEFINE_FOPS(name)                        \
+	static const struct file_operations name = { \
+		.owner = THIS_MODULE,                \
+		VIS_NODE_FOPS,                       \
+		.show_fdinfo = VIS_FOPS_SHOW_FDINFO, \
 	}
 
 /* struct drm_driver lost its date string after 6.12. */
@@ -91,11 +91,14 @@
 #error "kernel has no struct drm_sched_init_args"
 #endif
 
+static inline int vis_sched_init(struct drm_gpu_scheduler *sched,
+				 struct drm_sched_init_args *args)
+{
 #ifdef VIS_HAVE_SCHED_NUM_RQS
-#define VIS_SCHED_INIT_RQS .num_rqs = DRM_SCHED_PRIORITY_COUNT,
-#else
-#define VIS_SCHED_INIT_RQS
+	args->num_rqs = DRM_SCHED_PRIORITY_COUNT;
 #endif
+	return drm_sched_init(sched, args);
+}
 
 static inline int vis_sched_job_init(struct drm_sched_job *job,
 				     struct drm_sched_entity *entity,

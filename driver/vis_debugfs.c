@@ -39,11 +39,11 @@ static int vis_dbg_state_show(struct seq_file *s, void *unused)
 	for (i = 0; i < vdev->num_cores; i++) {
 		struct vis_core *c = &vdev->cores[i];
 
-		seq_printf(s,
-			   "core %u: jobs=%lld failed=%lld timeouts=%lld resets=%lld queued=%d busy_ns=%lld\n",
+		seq_printf(s, "core %u: jobs=%lld failed=%lld timeouts=%lld ",
 			   i, (s64)atomic64_read(&c->jobs),
 			   (s64)atomic64_read(&c->failed),
-			   (s64)atomic64_read(&c->timeouts),
+			   (s64)atomic64_read(&c->timeouts));
+		seq_printf(s, "resets=%lld queued=%d busy_ns=%lld\n",
 			   (s64)atomic64_read(&c->resets),
 			   atomic_read(&c->queued),
 			   (s64)atomic64_read(&c->busy_ns));

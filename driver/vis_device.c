@@ -40,16 +40,16 @@ static unsigned int vis_model_mem_mb = 256;
 unsigned int vis_dbg_mask = VIS_DBG_IOCTL;
 
 /* Range-checked at load time so a bad value fails insmod, not probe. */
-#define VIS_PARAM_RANGE(name, lo, hi)                                       \
-	static int vis_##name##_set(const char *val,                        \
-				    const struct kernel_param *kp)          \
-	{                                                                   \
-		return param_set_uint_minmax(val, kp, lo, hi);              \
-	}                                                                   \
-	static const struct kernel_param_ops vis_##name##_ops = {           \
-		.set = vis_##name##_set,                                    \
-		.get = param_get_uint,                                      \
-	};                                                                  \
+#define VIS_PARAM_RANGE(name, lo, hi)                              \
+	static int vis_##name##_set(const char *val,               \
+				    const struct kernel_param *kp) \
+	{                                                          \
+		return param_set_uint_minmax(val, kp, lo, hi);     \
+	}                                                          \
+	static const struct kernel_param_ops vis_##name##_ops = {  \
+		.set = vis_##name##_set,                           \
+		.get = param_get_uint,                             \
+	};                                                         \
 	module_param_cb(name, &vis_##name##_ops, &vis_##name, 0444)
 
 VIS_PARAM_RANGE(cores, 0, VIS_MAX_CORES);

@@ -231,9 +231,7 @@ static const struct drm_driver vis_drm_driver = {
 	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
 	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
 	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
-	VIS_DRIVER_PRIME_MMAP
-	VIS_DRIVER_SHOW_FDINFO
-	.name = VIS_DRIVER_NAME,
+	VIS_DRIVER_PRIME_MMAP VIS_DRIVER_SHOW_FDINFO.name = VIS_DRIVER_NAME,
 	.desc = VIS_DRIVER_DESC,
 	.major = VIS_DRIVER_MAJOR,
 	.minor = VIS_DRIVER_MINOR,

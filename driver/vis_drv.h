@@ -30,10 +30,10 @@
 
 extern unsigned int vis_dbg_mask;
 
-#define vis_dbg(vdev, cat, fmt, ...)                                  \
-	do {                                                          \
-		if (vis_dbg_mask & (cat))                             \
-			drm_dbg(&(vdev)->drm, fmt, ##__VA_ARGS__);    \
+#define vis_dbg(vdev, cat, fmt, ...)                               \
+	do {                                                       \
+		if (vis_dbg_mask & (cat))                          \
+			drm_dbg(&(vdev)->drm, fmt, ##__VA_ARGS__); \
 	} while (0)
 
 #endif /* __VIS_DRV_H__ */

@@ -48,8 +48,7 @@ static const struct drm_gem_object_funcs vis_bo_funcs = {
  *
  * Return: the embedded GEM object, or an ERR_PTR().
  */
-struct drm_gem_object *vis_bo_create_object(struct drm_device *drm,
-					    size_t size)
+struct drm_gem_object *vis_bo_create_object(struct drm_device *drm, size_t size)
 {
 	struct vis_bo *bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
 
@@ -63,6 +62,27 @@ struct drm_gem_object *vis_bo_create_object(struct drm_device *drm,
 }
 
 /**
+ * vis_gem_lookup() - a GEM object of @file of one kind, by handle
+ * @file: the DRM file
+ * @handle: its handle
+ * @funcs: the kind: the object functions of BOs or of models
+ *
+ * Return: a reference on the object, or NULL when @handle names no object
+ * of that kind in @file.
+ */
+struct drm_gem_object *vis_gem_lookup(struct drm_file *file, u32 handle,
+				      const struct drm_gem_object_funcs *funcs)
+{
+	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+
+	if (obj && obj->funcs != funcs) {
+		drm_gem_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/**
  * vis_bo_lookup() - a BO of @file by handle
  * @file: the DRM file
  * @handle: its handle
@@ -72,15 +92,10 @@ struct drm_gem_object *vis_bo_create_object(struct drm_device *drm,
  */
 struct vis_bo *vis_bo_lookup(struct drm_file *file, u32 handle)
 {
-	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+	struct drm_gem_object *obj =
+		vis_gem_lookup(file, handle, &vis_bo_funcs);
 
-	if (!obj)
-		return NULL;
-	if (obj->funcs != &vis_bo_funcs) {
-		drm_gem_object_put(obj);
-		return NULL;
-	}
-	return to_vis_bo(obj);
+	return obj ? to_vis_bo(obj) : NULL;
 }
 
 /**
@@ -134,7 +149,8 @@ int vis_ioctl_bo_create(struct drm_device *drm, void *data,
 
 	ret = drm_gem_handle_create(file, &shmem->base, &args->handle);
 	if (!ret)
-		args->mmap_offset = drm_vma_node_offset_addr(&shmem->base.vma_node);
+		args->mmap_offset =
+			drm_vma_node_offset_addr(&shmem->base.vma_node);
 	/* The handle holds the object now, or it is freed here. */
 	drm_gem_object_put(&shmem->base);
 	if (!ret)
@@ -143,8 +159,7 @@ int vis_ioctl_bo_create(struct drm_device *drm, void *data,
 	return ret;
 }
 
-int vis_ioctl_bo_info(struct drm_device *drm, void *data,
-		      struct drm_file *file)
+int vis_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct vis_device *vdev = to_vis_device(drm);
 	struct drm_vision_bo_info *args = data;
@@ -171,8 +186,7 @@ int vis_ioctl_bo_info(struct drm_device *drm, void *data,
 	return 0;
 }
 
-int vis_ioctl_bo_wait(struct drm_device *drm, void *data,
-		      struct drm_file *file)
+int vis_ioctl_bo_wait(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct vis_device *vdev = to_vis_device(drm);
 	struct drm_vision_bo_wait *args = data;

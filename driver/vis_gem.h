@@ -31,6 +31,8 @@ struct vis_bo {
 
 struct drm_gem_object *vis_bo_create_object(struct drm_device *drm,
 					    size_t size);
+struct drm_gem_object *vis_gem_lookup(struct drm_file *file, u32 handle,
+				      const struct drm_gem_object_funcs *funcs);
 struct vis_bo *vis_bo_lookup(struct drm_file *file, u32 handle);
 void vis_bo_set_status(struct vis_bo *bo, u64 seqno, int status);
 

@@ -277,9 +277,8 @@ static const struct drm_sched_backend_ops vis_sched_ops = {
 int vis_job_sched_init(struct vis_core *core)
 {
 	struct vis_device *vdev = core->vdev;
-	const struct drm_sched_init_args args = {
+	struct drm_sched_init_args args = {
 		.ops = &vis_sched_ops,
-		VIS_SCHED_INIT_RQS
 		.credit_limit = 1,
 		.hang_limit = 0,
 		.timeout = msecs_to_jiffies(vis_job_timeout_ms),
@@ -288,7 +287,7 @@ int vis_job_sched_init(struct vis_core *core)
 	};
 
 	vdev->job_timeout_ms = vis_job_timeout_ms;
-	return drm_sched_init(&core->sched, &args);
+	return vis_sched_init(&core->sched, &args);
 }
 
 /**
@@ -416,8 +415,8 @@ static int vis_job_frame(struct vis_device *vdev, struct vis_job *job,
 	}
 	planes = vis_input_planes(uf->fourcc);
 	if (!planes) {
-		vis_dbg(vdev, VIS_DBG_IOCTL, "submit: format %p4cc unsupported\n",
-			&uf->fourcc);
+		vis_dbg(vdev, VIS_DBG_IOCTL,
+			"submit: format %p4cc unsupported\n", &uf->fourcc);
 		return -EOPNOTSUPP;
 	}
 	if (uf->num_planes != planes) {
@@ -443,8 +442,7 @@ static int vis_job_frame(struct vis_device *vdev, struct vis_job *job,
 		vis_dbg(vdev, VIS_DBG_IOCTL, "submit: unused plane set\n");
 		return -EINVAL;
 	}
-	if (!uf->crop_x && !uf->crop_y && !uf->crop_width &&
-	    !uf->crop_height) {
+	if (!uf->crop_x && !uf->crop_y && !uf->crop_width && !uf->crop_height) {
 		f->crop_w = uf->width;
 		f->crop_h = uf->height;
 	} else {
@@ -545,7 +543,8 @@ static int vis_job_create(struct drm_file *file, struct vis_file *vfile,
 	if (uj->flags & DRM_VISION_JOB_PROFILE) {
 		job->prof = vis_bo_lookup(file, uj->profile_handle);
 		if (!job->prof) {
-			vis_dbg(vdev, VIS_DBG_IOCTL, "submit: no profile BO %u\n",
+			vis_dbg(vdev, VIS_DBG_IOCTL,
+				"submit: no profile BO %u\n",
 				uj->profile_handle);
 			goto err;
 		}
@@ -735,8 +734,7 @@ out_free:
 	return ret;
 }
 
-int vis_ioctl_submit(struct drm_device *drm, void *data,
-		     struct drm_file *file)
+int vis_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct vis_device *vdev = to_vis_device(drm);
 	struct vis_file *vfile = file->driver_priv;
@@ -745,9 +743,9 @@ int vis_ioctl_submit(struct drm_device *drm, void *data,
 	struct vis_job **jobs = NULL;
 	u32 i, made = 0;
 	int ret, idx;
+	u64 end;
 
-	if (args->flags || args->reserved ||
-	    args->priority >= VIS_NUM_PRIOS) {
+	if (args->flags || args->reserved || args->priority >= VIS_NUM_PRIOS) {
 		vis_dbg(vdev, VIS_DBG_IOCTL,
 			"submit: bad flags, reserved or priority\n");
 		return -EINVAL;
@@ -758,6 +756,13 @@ int vis_ioctl_submit(struct drm_device *drm, void *data,
 		vis_dbg(vdev, VIS_DBG_IOCTL, "submit: %u jobs of %u bytes\n",
 			args->num_jobs, args->job_struct_size);
 		return -EINVAL;
+	}
+	/* At most 64 x 4096 bytes: only the end address can wrap. */
+	if (check_add_overflow(args->jobs,
+			       (u64)args->num_jobs * args->job_struct_size,
+			       &end)) {
+		vis_dbg(vdev, VIS_DBG_IOCTL, "submit: job array wraps\n");
+		return -EFAULT;
 	}
 	if (args->priority == DRM_VISION_SUBMIT_PRIORITY_HIGH &&
 	    !capable(CAP_SYS_NICE)) {
@@ -774,9 +779,8 @@ int vis_ioctl_submit(struct drm_device *drm, void *data,
 		goto out;
 	}
 	for (i = 0; i < args->num_jobs; i++) {
-		/* Bounded above: no overflow in the stride arithmetic. */
-		void __user *src = u64_to_user_ptr(args->jobs +
-						   (u64)i * args->job_struct_size);
+		u64 at = args->jobs + (u64)i * args->job_struct_size;
+		void __user *src = u64_to_user_ptr(at);
 
 		/* Zero-extends older structs, insists newer tails are zero. */
 		ret = copy_struct_from_user(&ujobs[i], sizeof(ujobs[i]), src,

@@ -80,7 +80,6 @@ void vis_job_sched_fini(struct vis_core *core);
 int vis_job_file_open(struct vis_file *vfile);
 void vis_job_file_close(struct vis_file *vfile);
 
-int vis_ioctl_submit(struct drm_device *drm, void *data,
-		     struct drm_file *file);
+int vis_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
 
 #endif /* __VIS_JOB_H__ */

@@ -27,6 +27,7 @@
 #include "vision_accel.h"
 #include "vis_device.h"
 #include "vis_drv.h"
+#include "vis_gem.h"
 #include "vis_model.h"
 
 static void vis_model_free(struct drm_gem_object *obj)
@@ -73,15 +74,10 @@ static const struct drm_gem_object_funcs vis_model_funcs = {
  */
 struct vis_model_obj *vis_model_lookup(struct drm_file *file, u32 handle)
 {
-	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+	struct drm_gem_object *obj =
+		vis_gem_lookup(file, handle, &vis_model_funcs);
 
-	if (!obj)
-		return NULL;
-	if (obj->funcs != &vis_model_funcs) {
-		drm_gem_object_put(obj);
-		return NULL;
-	}
-	return to_vis_model(obj);
+	return obj ? to_vis_model(obj) : NULL;
 }
 
 /* What MODEL_INFO reports, computed once. */
@@ -107,8 +103,9 @@ static void vis_model_fill_info(struct vis_model_obj *mo)
 	info->num_outputs = m->num_outputs;
 	info->output_size = out;
 	info->num_ops = m->num_ops;
-	info->profile_size = sizeof(struct drm_vision_profile) +
-			     (u64)m->num_ops * sizeof(struct drm_vision_profile_op);
+	info->profile_size =
+		sizeof(struct drm_vision_profile) +
+		(u64)m->num_ops * sizeof(struct drm_vision_profile_op);
 	info->arena_size = m->arena_size;
 	info->macs = m->macs;
 	info->model_size = m->size;
