@@ -71,7 +71,7 @@ LIB_SO := $(O)/lib/libvision.so.0.1.0
 LIB_A := $(O)/lib/libvision-internal.a
 LIB_A_SAN := $(O)/san/libvision-internal.a
 
-SELFTESTS := vision_accel_test vision_module_test vision_engine_test
+SELFTESTS := $(basename $(notdir $(wildcard tests/selftests/vision_*_test.c)))
 SELFTEST_BINS := $(SELFTESTS:%=$(O)/selftests/%)
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/*_test.c)))
 HOST_TEST_BINS := $(HOST_TESTS:%=$(O)/host/%) $(HOST_TESTS:%=$(O)/host/%-san)
@@ -135,6 +135,7 @@ $(LIB_SO): $(LIB_OBJS) libvision/libvision.map
 	ln -sf $(LIB_SONAME) $(O)/lib/libvision.so
 
 $(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
 
@@ -159,21 +160,16 @@ tools: deps $(O)/bin/vision-run
 
 # ---- tests ----------------------------------------------------------------
 
-# Static: the test VM's initramfs then needs no libraries for them.
+# Static: the test VM's initramfs then needs no libraries for them. They
+# link the userspace engine and model builder, to make models and to
+# compute what the device must return.
 $(O)/selftests/%: tests/selftests/%.c tests/selftests/vision_util.c \
-		tests/selftests/vision_util.h uapi/drm/*.h $(KSRC)/.stamp
-	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(TEST_CFLAGS) -static \
-		-Iuapi/drm $(shell $(PKG_CONFIG) --cflags libdrm) \
-		-o $@ $< tests/selftests/vision_util.c
-
-# The engine selftest also runs the userspace engine, to compare.
-$(O)/selftests/vision_engine_test: tests/selftests/vision_engine_test.c \
-		$(HEADERS) $(LIB_A) $(KSRC)/.stamp
+		tests/selftests/vision_util.h $(HEADERS) $(LIB_A) $(KSRC)/.stamp
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(TEST_CFLAGS) -static \
 		$(ENGINE_CFLAGS) -Ilibvision -Iuapi/drm -Itests/fuzz \
-		-o $@ $< $(LIB_A) -lpthread
+		$(shell $(PKG_CONFIG) --cflags libdrm) \
+		-o $@ $< tests/selftests/vision_util.c $(LIB_A) -lpthread
 
 selftests: deps $(SELFTEST_BINS)
 

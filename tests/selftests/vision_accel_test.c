@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "vision_accel.h"
+#include "vision_model.h"
 #include "vision_util.h"
 
 #include "kselftest_harness.h"
@@ -121,7 +122,9 @@ TEST_F(dev, get_param_invalid)
 	struct drm_vision_get_param args;
 	uint64_t v = 0x5a5a;
 
-	ASSERT_EQ(-EINVAL, vision_get_param(self->fd, 3, 0, &v));
+	ASSERT_EQ(-EINVAL, vision_get_param(self->fd, 11, 0, &v));
+	ASSERT_EQ(-EINVAL, vision_get_param(self->fd, 12, 0, &v));
+	ASSERT_EQ(-EINVAL, vision_get_param(self->fd, 0x100, 0, &v));
 	ASSERT_EQ(-EINVAL, vision_get_param(self->fd, 0x80000000u, 0, &v));
 	ASSERT_EQ(-EINVAL, vision_get_param(self->fd, UINT32_MAX, 0, &v));
 	ASSERT_EQ(0x5a5a, v);
@@ -144,6 +147,260 @@ TEST_F(dev, get_param_invalid)
 				     struct drm_vision_get_param),
 			    &args));
 	ASSERT_EQ(EINVAL, errno);
+}
+
+/* Loaded with default parameters: sram_mb=16. */
+TEST_F(dev, param_core_sram_size)
+{
+	uint64_t v;
+
+	ASSERT_EQ(0, vision_get_param(self->fd, DRM_VISION_PARAM_CORE_SRAM_SIZE,
+				      0, &v));
+	ASSERT_LE(1 << 20, v);
+	ASSERT_EQ(0, v % (1 << 20));
+	ASSERT_EQ(16 << 20, v);
+}
+
+TEST_F(dev, param_max_model_size)
+{
+	uint64_t v;
+
+	ASSERT_EQ(0, vision_get_param(self->fd, DRM_VISION_PARAM_MAX_MODEL_SIZE,
+				      0, &v));
+	ASSERT_EQ(VISION_MODEL_MAX_SIZE, v);
+}
+
+/* All 19 pixel formats, and no bit beyond them. */
+TEST_F(dev, param_input_formats)
+{
+	static const uint64_t formats[] = {
+		DRM_VISION_FORMAT_RGB24,  DRM_VISION_FORMAT_BGR24,
+		DRM_VISION_FORMAT_RGB32,  DRM_VISION_FORMAT_BGR32,
+		DRM_VISION_FORMAT_XRGB32, DRM_VISION_FORMAT_ARGB32,
+		DRM_VISION_FORMAT_XBGR32, DRM_VISION_FORMAT_ABGR32,
+		DRM_VISION_FORMAT_RGBX32, DRM_VISION_FORMAT_RGBA32,
+		DRM_VISION_FORMAT_BGRX32, DRM_VISION_FORMAT_BGRA32,
+		DRM_VISION_FORMAT_YUYV,	  DRM_VISION_FORMAT_YVYU,
+		DRM_VISION_FORMAT_UYVY,	  DRM_VISION_FORMAT_VYUY,
+		DRM_VISION_FORMAT_NV12,	  DRM_VISION_FORMAT_NV21,
+		DRM_VISION_FORMAT_GREY,
+	};
+	uint64_t v, all = 0;
+
+	ASSERT_EQ(0, vision_get_param(self->fd, DRM_VISION_PARAM_INPUT_FORMATS,
+				      0, &v));
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+		EXPECT_TRUE(v & formats[i])
+		TH_LOG("format bit %zu missing", i);
+		all |= formats[i];
+	}
+	ASSERT_EQ(19, __builtin_popcountll(all));
+	ASSERT_EQ(all, v);
+}
+
+TEST_F(dev, param_capabilities)
+{
+	uint64_t v;
+
+	ASSERT_EQ(0, vision_get_param(self->fd, DRM_VISION_PARAM_CAPABILITIES,
+				      0, &v));
+	ASSERT_EQ(DRM_VISION_CAP_SPARSE | DRM_VISION_CAP_CAMERA_INPUT |
+			  DRM_VISION_CAP_PROFILE | DRM_VISION_CAP_PRIORITY,
+		  v);
+}
+
+/* True if /proc/cpuinfo lists CPU flag @flag. */
+static int cpu_has(const char *flag)
+{
+	char line[8192], word[64];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	snprintf(word, sizeof(word), " %s", flag);
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (strncmp(line, "flags", 5))
+			continue;
+		for (p = strstr(line, word); p && !found;
+		     p = strstr(p + 1, word)) {
+			char end = p[strlen(word)];
+
+			found = end == ' ' || end == '\n' || end == 0;
+		}
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A level the CPU really has, on the CPU's architecture. */
+TEST_F(dev, param_simd_level)
+{
+	uint64_t v;
+
+	ASSERT_EQ(0, vision_get_param(self->fd, DRM_VISION_PARAM_SIMD_LEVEL, 0,
+				      &v));
+	ASSERT_GE(DRM_VISION_SIMD_NEON_DOTPROD, v);
+#if defined(__x86_64__)
+	ASSERT_NE(DRM_VISION_SIMD_NEON_DOTPROD, v);
+	if (v >= DRM_VISION_SIMD_AVX2)
+		ASSERT_TRUE(cpu_has("avx2"));
+	if (v >= DRM_VISION_SIMD_AVX512BW)
+		ASSERT_TRUE(cpu_has("avx512bw"));
+	if (v == DRM_VISION_SIMD_AVX512VNNI)
+		ASSERT_TRUE(cpu_has("avx512_vnni"));
+#elif defined(__aarch64__)
+	ASSERT_TRUE(v == DRM_VISION_SIMD_PORTABLE ||
+		    v == DRM_VISION_SIMD_NEON_DOTPROD);
+#endif
+}
+
+TEST_F(dev, param_max_bo_size)
+{
+	uint64_t v;
+
+	ASSERT_EQ(0, vision_get_param(self->fd, DRM_VISION_PARAM_MAX_BO_SIZE, 0,
+				      &v));
+	ASSERT_EQ(1ull << 30, v);
+}
+
+TEST_F(dev, param_max_jobs)
+{
+	uint64_t v;
+
+	ASSERT_EQ(0,
+		  vision_get_param(self->fd, DRM_VISION_PARAM_MAX_JOBS, 0, &v));
+	ASSERT_EQ(64, v);
+}
+
+/* Loaded with default parameters: model_mem_mb=256. */
+TEST_F(dev, param_model_memory)
+{
+	uint64_t v;
+
+	ASSERT_EQ(0, vision_get_param(self->fd, DRM_VISION_PARAM_MODEL_MEMORY,
+				      0, &v));
+	ASSERT_EQ(256ull << 20, v);
+}
+
+/* 0..10 are the parameters, 11 is the first unknown one. */
+TEST_F(dev, param_range)
+{
+	struct drm_vision_get_param args;
+	uint64_t v;
+
+	for (uint32_t p = 0; p <= DRM_VISION_PARAM_MODEL_MEMORY; p++) {
+		EXPECT_EQ(0, vision_get_param(self->fd, p, 0, &v))
+		TH_LOG("param %u", p);
+		/* Each one checks its pad too; value is left alone then. */
+		memset(&args, 0, sizeof(args));
+		args.param = p;
+		args.pad = 1;
+		args.value = 0x5a5a;
+		EXPECT_EQ(-1,
+			  ioctl(self->fd, DRM_IOCTL_VISION_GET_PARAM, &args));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(0x5a5a, args.value);
+	}
+	ASSERT_EQ(-EINVAL,
+		  vision_get_param(self->fd, DRM_VISION_PARAM_MODEL_MEMORY + 1,
+				   0, &v));
+}
+
+/* Device facts do not change between files or calls. */
+TEST_F(dev, param_stable)
+{
+	int fd2 = vision_open();
+
+	ASSERT_LE(0, fd2);
+	for (uint32_t p = 0; p <= DRM_VISION_PARAM_MODEL_MEMORY; p++) {
+		uint64_t a, b, c;
+
+		ASSERT_EQ(0, vision_get_param(self->fd, p, 0, &a));
+		ASSERT_EQ(0, vision_get_param(fd2, p, 0, &b));
+		ASSERT_EQ(0, vision_get_param(self->fd, p, 0, &c));
+		EXPECT_EQ(a, b)
+		TH_LOG("param %u", p);
+		EXPECT_EQ(a, c)
+		TH_LOG("param %u", p);
+	}
+	close(fd2);
+}
+
+/* The first ioctl number after SUBMIT is not one. */
+TEST_F(dev, ioctl_unknown)
+{
+	uint64_t buf[64];
+
+	memset(buf, 0, sizeof(buf));
+	for (unsigned int nr = DRM_VISION_SUBMIT + 1; nr < 0x10; nr++) {
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->fd,
+				    _IOC(_IOC_READ | _IOC_WRITE, DRM_IOCTL_BASE,
+					 DRM_COMMAND_BASE + nr, 64),
+				    buf));
+		EXPECT_EQ(EINVAL, errno);
+	}
+}
+
+/*
+ * An older, shorter struct: the DRM core zero-extends what it copies in
+ * and copies out only what the caller has. BO_CREATE with only size,
+ * flags and handle still creates the BO and returns its handle; the
+ * bytes past the caller's struct are not touched.
+ */
+TEST_F(dev, ioctl_short_struct)
+{
+	const unsigned long cmd = _IOC(_IOC_READ | _IOC_WRITE, DRM_IOCTL_BASE,
+				       DRM_COMMAND_BASE + DRM_VISION_BO_CREATE,
+				       16);
+	struct drm_vision_bo_create c;
+	struct drm_vision_bo_info info;
+
+	memset(&c, 0xa5, sizeof(c));
+	c.size = 5000;
+	c.flags = 0;
+	ASSERT_EQ(0, ioctl(self->fd, cmd, &c));
+	ASSERT_NE(0, c.handle);
+	ASSERT_NE(0xa5a5a5a5u, c.handle);
+	ASSERT_EQ(0xa5a5a5a5a5a5a5a5ull, c.mmap_offset);
+	ASSERT_EQ(0xa5a5a5a5a5a5a5a5ull, c.pad);
+	memset(&info, 0, sizeof(info));
+	info.handle = c.handle;
+	ASSERT_EQ(0, ioctl(self->fd, DRM_IOCTL_VISION_BO_INFO, &info));
+	ASSERT_EQ(8192, info.size);
+}
+
+/*
+ * A newer, longer struct: the DRM core hands the driver only the struct
+ * it knows, so the extra tail is ignored and copied back unchanged.
+ */
+TEST_F(dev, ioctl_long_struct)
+{
+	const unsigned long cmd =
+		_IOC(_IOC_READ | _IOC_WRITE, DRM_IOCTL_BASE,
+		     DRM_COMMAND_BASE + DRM_VISION_BO_CREATE,
+		     sizeof(struct drm_vision_bo_create) + 16);
+	struct {
+		struct drm_vision_bo_create c;
+		uint64_t tail[2];
+	} big;
+	struct drm_vision_bo_info info;
+
+	memset(&big, 0, sizeof(big));
+	big.c.size = 4096;
+	big.tail[0] = 0x1122334455667788ull;
+	big.tail[1] = ~0ull;
+	ASSERT_EQ(0, ioctl(self->fd, cmd, &big));
+	ASSERT_NE(0, big.c.handle);
+	ASSERT_NE(0, big.c.mmap_offset);
+	ASSERT_EQ(0x1122334455667788ull, big.tail[0]);
+	ASSERT_EQ(~0ull, big.tail[1]);
+	ASSERT_EQ(0, vision_bo_info(self->fd, big.c.handle, &info));
+	ASSERT_EQ(big.c.mmap_offset, info.mmap_offset);
 }
 
 /* Several processes open, query and close the device concurrently. */

@@ -3,10 +3,12 @@
  * Copyright (C) 2026 The vision authors
  *
  * The in-kernel engine computes exactly what libvision computes on the
- * CPU: the same models and inputs through debugfs engine_run (kernel,
- * with its SIMD paths in FPU sections) and through the userspace engine
- * (portable and best kernel tables) give identical bytes. Bad models and
- * inputs are refused without harm.
+ * CPU: the same models and inputs through the job path (MODEL_CREATE, an
+ * input BO, SUBMIT, BO_WAIT, the output BO read through mmap; the kernel
+ * runs its SIMD paths in FPU sections) and through the userspace engine
+ * (portable and every kernel table this CPU has) give identical bytes.
+ * Bad models are refused by MODEL_CREATE and bad ranges by SUBMIT,
+ * without harm.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,56 +16,86 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "model_builder.h"
 #include "test_models.h"
 #include "vis_engine.h"
+#include "vision_accel.h"
+#include "vision_util.h"
 
 #include "kselftest_harness.h"
 
-#define ENGINE_RUN "/sys/kernel/debug/vision_accel/engine_run"
+#define NUM_TM 4
+#define WAIT_NS (20ll * 1000000000)
 
-/* Send one request; on success *out (malloc'ed) holds the outputs. */
-static int kernel_run(const void *blob, size_t size, const void *in,
+/*
+ * Run @blob on the device: input @in (@in_size bytes, which must be the
+ * model's input size) in a BO of its own, outputs read back from the
+ * output BO. On success *out (malloc'ed) holds @out_size bytes. Returns 0
+ * or the -errno of the step that failed; -EMSGSIZE for a size mismatch,
+ * -EIO for a job that did not succeed.
+ */
+static int kernel_run(int fd, const void *blob, size_t size, const void *in,
 		      size_t in_size, size_t out_size, uint8_t **out)
 {
-	size_t pad = (8 - size % 8) % 8;
-	uint64_t hdr[2] = { 16 + size + pad + in_size, size };
-	size_t total = hdr[0];
-	uint8_t *req = calloc(1, total);
-	ssize_t n;
-	int fd, ret = 0;
+	struct drm_vision_model_info info;
+	struct drm_vision_job j;
+	uint32_t in_bo = 0, out_bo = 0;
+	uint64_t in_len, out_len;
+	uint8_t *ip = NULL, *op = NULL;
+	int32_t st = 0;
+	int ret;
 
-	memcpy(req, hdr, sizeof(hdr));
-	memcpy(req + 16, blob, size);
-	memcpy(req + 16 + size + pad, in, in_size);
-
-	fd = open(ENGINE_RUN, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		free(req);
-		return -errno;
+	ret = vision_model_create(fd, blob, size, &info);
+	if (ret)
+		return ret;
+	if (info.input_size != in_size || info.output_size != out_size) {
+		ret = -EMSGSIZE;
+		goto out_model;
 	}
-	/* Odd-sized pieces: the protocol must not care how writes split. */
-	for (size_t off = 0; off < total && !ret; off += (size_t)n) {
-		size_t chunk = total - off < 4093 ? total - off : 4093;
-
-		n = write(fd, req + off, chunk);
-		if (n < 0)
-			ret = -errno;
+	ret = vision_bo_create(fd, in_size, 0, &in_bo, NULL);
+	ret = ret ?: vision_bo_create(fd, out_size, 0, &out_bo, NULL);
+	if (ret)
+		goto out_bos;
+	ip = vision_bo_mmap(fd, in_bo, &in_len);
+	op = vision_bo_mmap(fd, out_bo, &out_len);
+	if (!ip || !op) {
+		ret = -errno;
+		goto out_maps;
 	}
+	/* Input at the end of its BO, output at the end of its own. */
+	memset(&j, 0, sizeof(j));
+	j.model_handle = info.handle;
+	j.in_handle = in_bo;
+	j.in_offset = in_len - in_size;
+	j.out_handle = out_bo;
+	j.out_offset = out_len - out_size;
+	memcpy(ip + j.in_offset, in, in_size);
+	ret = vision_submit(fd, &j, 1, 0);
+	ret = ret ?: vision_bo_wait(fd, out_bo, WAIT_NS, &st);
+	if (!ret && st)
+		ret = -EIO;
 	if (!ret) {
-		*out = malloc(out_size + 1);
-		n = read(fd, *out, out_size + 1);
-		if (n < 0)
-			ret = -errno;
-		else if ((size_t)n != out_size)
-			ret = -EMSGSIZE;
-		if (ret)
-			free(*out);
+		*out = malloc(out_size);
+		if (!*out)
+			ret = -ENOMEM;
+		else
+			memcpy(*out, op + j.out_offset, out_size);
 	}
-	close(fd);
-	free(req);
+out_maps:
+	if (ip)
+		munmap(ip, in_len);
+	if (op)
+		munmap(op, out_len);
+out_bos:
+	if (in_bo)
+		vision_gem_close(fd, in_bo);
+	if (out_bo)
+		vision_gem_close(fd, out_bo);
+out_model:
+	vision_gem_close(fd, info.handle);
 	return ret;
 }
 
@@ -103,23 +135,39 @@ static uint8_t *user_run(const struct vis_model *m, const void *in,
 
 FIXTURE(engine)
 {
-	struct tm_model tm[3];
+	int fd;
+	struct tm_model tm[NUM_TM];
 };
 
 FIXTURE_SETUP(engine)
 {
-	if (access(ENGINE_RUN, W_OK))
-		SKIP(return, "no %s (module not loaded, or no debugfs)",
-			   ENGINE_RUN);
+	static const struct tm_opts big = {
+		.h = 24,
+		.w = 20,
+		.c = 3,
+		.feat = 24,
+		.classes = 16,
+		.seed = 3,
+		.color = VISION_MODEL_COLOR_BGR,
+	};
+
+	self->fd = vision_open();
+	if (self->fd == -ENODEV)
+		SKIP(return, "no vision device");
+	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, tm_classifier_default(&self->tm[0]));
 	ASSERT_EQ(0, tm_sparse(&self->tm[1], 7));
 	ASSERT_EQ(0, tm_misc(&self->tm[2], 11));
+	/* Big enough for several chunks and full SIMD widths. */
+	ASSERT_EQ(0, tm_classifier(&self->tm[3], &big));
 }
 
 FIXTURE_TEARDOWN(engine)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NUM_TM; i++)
 		free(self->tm[i].blob);
+	if (self->fd >= 0)
+		close(self->fd);
 }
 
 TEST_F(engine, kernel_equals_user)
@@ -127,7 +175,7 @@ TEST_F(engine, kernel_equals_user)
 	static const char *const tables[] = { "portable", "avx2", "avx512bw",
 					      "avx512vnni", "neon-dotprod" };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NUM_TM; i++) {
 		struct vis_engine_error err;
 		const struct vision_model_tensor *t;
 		struct vis_model m;
@@ -140,14 +188,17 @@ TEST_F(engine, kernel_equals_user)
 		t = &m.tensors[m.input->tensor];
 		in = malloc(t->size);
 		for (int rep = 0; rep < 4; rep++) {
+			/* Saturated inputs first, then random ones. */
 			for (size_t b = 0; b < t->size; b++)
-				in[b] = (uint8_t)(rand() >> 7);
+				in[b] = rep == 0 ? 0x80 :
+					rep == 1 ? 0x7f :
+						   (uint8_t)(rand() >> 7);
 			ref = user_run(&m, in, vis_kernels_by_name("portable"),
 				       &out_size);
 			ASSERT_NE(NULL, ref);
-			ASSERT_EQ(0,
-				  kernel_run(self->tm[i].blob, self->tm[i].size,
-					     in, t->size, out_size, &kout));
+			ASSERT_EQ(0, kernel_run(self->fd, self->tm[i].blob,
+						self->tm[i].size, in, t->size,
+						out_size, &kout));
 			EXPECT_EQ(0, memcmp(ref, kout, out_size))
 			TH_LOG("model %d: kernel output differs", i);
 			for (size_t k = 0; k < 5; k++) {
@@ -174,42 +225,69 @@ TEST_F(engine, kernel_equals_user)
 TEST_F(engine, bad_requests)
 {
 	struct tm_model *tm = &self->tm[0];
+	struct drm_vision_model_info info;
+	struct drm_vision_job j;
 	struct vis_model m;
 	uint8_t *bad, *out = NULL, in[4096] = { 0 };
-	size_t in_size;
+	size_t in_size, out_size;
+	uint32_t bo;
+	uint64_t bo_size;
+	uint8_t *p;
 
 	ASSERT_EQ(0, vis_model_validate(&m, tm->blob, tm->size, NULL));
 	in_size = m.tensors[m.input->tensor].size;
 	ASSERT_GE(sizeof(in), in_size);
+	out_size = 0;
+	for (uint32_t i = 0; i < m.num_outputs; i++)
+		out_size += m.tensors[m.outputs[i].tensor].size;
 
 	/* Corrupt a byte in the middle: the CRC no longer matches. */
 	bad = malloc(tm->size);
+	ASSERT_NE(NULL, bad);
 	memcpy(bad, tm->blob, tm->size);
 	bad[tm->size / 2] ^= 0x5a;
-	ASSERT_EQ(-EINVAL, kernel_run(bad, tm->size, in, in_size, 1, &out));
+	ASSERT_EQ(-EINVAL, kernel_run(self->fd, bad, tm->size, in, in_size,
+				      out_size, &out));
 	/* Truncated model. */
-	ASSERT_EQ(-EINVAL,
-		  kernel_run(tm->blob, tm->size - 8, in, in_size, 1, &out));
-	/* Input one byte short and one byte long. */
-	ASSERT_EQ(-EINVAL,
-		  kernel_run(tm->blob, tm->size, in, in_size - 1, 1, &out));
-	ASSERT_EQ(-EINVAL,
-		  kernel_run(tm->blob, tm->size, in, in_size + 1, 1, &out));
+	ASSERT_EQ(-EINVAL, kernel_run(self->fd, tm->blob, tm->size - 8, in,
+				      in_size, out_size, &out));
+	/* Bad magic, CRC fixed: still malformed. */
+	memcpy(bad, tm->blob, tm->size);
+	bad[0] ^= 0xff;
+	vmb_fix_crc(bad, tm->size);
+	ASSERT_EQ(-EINVAL, kernel_run(self->fd, bad, tm->size, in, in_size,
+				      out_size, &out));
 	free(bad);
+	/* A size claiming more than any model may be. */
+	ASSERT_EQ(-E2BIG,
+		  vision_model_create(self->fd, tm->blob, UINT64_MAX, NULL));
+	ASSERT_EQ(-E2BIG, vision_model_create(
+				  self->fd, tm->blob,
+				  (uint64_t)VISION_MODEL_MAX_SIZE + 1, NULL));
 
-	/* Header claiming an absurd size. */
-	{
-		uint64_t hdr[2] = { UINT64_MAX, 16 };
-		int fd = open(ENGINE_RUN, O_RDWR);
-
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(-1, write(fd, hdr, sizeof(hdr)));
-		ASSERT_EQ(EINVAL, errno);
-		/* Nothing ran: nothing to read. */
-		ASSERT_EQ(-1, read(fd, in, 1));
-		ASSERT_EQ(ENODATA, errno);
-		close(fd);
-	}
+	/* The good model, with input and output one byte short of room. */
+	ASSERT_EQ(0, vision_model_create(self->fd, tm->blob, tm->size, &info));
+	ASSERT_EQ(in_size, info.input_size);
+	ASSERT_EQ(out_size, info.output_size);
+	ASSERT_EQ(0, vision_bo_create(self->fd, 4096, 0, &bo, NULL));
+	p = vision_bo_mmap(self->fd, bo, &bo_size);
+	ASSERT_NE(NULL, p);
+	memset(p, 0x11, bo_size);
+	memset(&j, 0, sizeof(j));
+	j.model_handle = info.handle;
+	j.in_handle = bo;
+	j.out_handle = bo;
+	j.in_offset = bo_size - in_size + 1;
+	j.out_offset = 0;
+	ASSERT_EQ(-EINVAL, vision_submit(self->fd, &j, 1, 0));
+	j.in_offset = 0;
+	j.out_offset = bo_size - out_size + 1;
+	ASSERT_EQ(-EINVAL, vision_submit(self->fd, &j, 1, 0));
+	/* Nothing ran: the BO is as it was. */
+	ASSERT_EQ(0, vision_bo_wait(self->fd, bo, WAIT_NS, NULL));
+	for (uint64_t i = 0; i < bo_size; i++)
+		ASSERT_EQ(0x11, p[i]);
+	munmap(p, bo_size);
 }
 
 TEST_HARNESS_MAIN
