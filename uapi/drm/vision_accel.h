@@ -59,9 +59,8 @@ extern "C" {
 #define DRM_IOCTL_VISION_MODEL_INFO                        \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VISION_MODEL_INFO, \
 		 struct drm_vision_model_info)
-#define DRM_IOCTL_VISION_SUBMIT                        \
-	DRM_IOWR(DRM_COMMAND_BASE + DRM_VISION_SUBMIT, \
-		 struct drm_vision_submit)
+#define DRM_IOCTL_VISION_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VISION_SUBMIT, struct drm_vision_submit)
 
 /**
  * DOC: parameters
