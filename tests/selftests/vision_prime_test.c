@@ -24,6 +24,8 @@
 #include <linux/dma-buf.h>
 #include <linux/videodev2.h>
 
+#include "model_builder.h"
+#include "test_models.h"
 #include "vision_accel.h"
 #include "vision_util.h"
 
@@ -569,6 +571,96 @@ TEST_F(vivid, capture_and_map)
 }
 
 /* The BO keeps the V4L2 buffer alive after V4L2 lets go of it. */
+/*
+ * The whole camera path: frames vivid captured into its own buffers go,
+ * through their dma-bufs and PRIME, into frame-input jobs (no copy), and
+ * the device computes exactly what the CPU engine computes on the bytes
+ * V4L2 shows, for the whole frame and for a crop.
+ */
+TEST_F(vivid, frame_job)
+{
+	enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	struct pollfd pfd = { .fd = self->vfd, .events = POLLIN };
+	const struct v4l2_pix_format *pix = &self->fmt.fmt.pix;
+	struct drm_vision_model_info info;
+	struct tm_model tm;
+	uint8_t *out, *ref;
+	uint32_t out_h;
+
+	ASSERT_EQ(0, tm_classifier_default(&tm));
+	ASSERT_EQ(0, vision_model_create(self->fd, tm.blob, tm.size, &info));
+	ASSERT_EQ(0, vision_bo_create(self->fd, info.output_size, 0, &out_h,
+				      NULL));
+	out = vision_bo_mmap(self->fd, out_h, NULL);
+	ASSERT_NE(NULL, out);
+	ref = malloc(info.output_size);
+	ASSERT_NE(NULL, ref);
+
+	for (int i = 0; i < NBUF; i++) {
+		struct v4l2_buffer buf = {
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.memory = V4L2_MEMORY_MMAP,
+			.index = i,
+		};
+
+		ASSERT_EQ(0, ioctl(self->vfd, VIDIOC_QBUF, &buf));
+	}
+	ASSERT_EQ(0, ioctl(self->vfd, VIDIOC_STREAMON, &type));
+
+	for (int frame = 0; frame < 4; frame++) {
+		struct v4l2_buffer buf = {
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.memory = V4L2_MEMORY_MMAP,
+		};
+		struct drm_vision_job job = {
+			.model_handle = info.handle,
+			.input_type = DRM_VISION_JOB_INPUT_FRAME,
+			.out_handle = out_h,
+			.frame = {
+				.fourcc = V4L2_PIX_FMT_YUYV,
+				.width = pix->width,
+				.height = pix->height,
+				.num_planes = 1,
+				.strides = { pix->bytesperline },
+			},
+		};
+		int32_t st = 1;
+
+		ASSERT_EQ(1, poll(&pfd, 1, 10000));
+		ASSERT_EQ(0, ioctl(self->vfd, VIDIOC_DQBUF, &buf));
+		job.in_handle = self->handle[buf.index];
+		/* Odd frames: a crop off the centre, even sized for 4:2:2. */
+		if (frame & 1) {
+			job.frame.crop_x = pix->width / 4 & ~1u;
+			job.frame.crop_y = pix->height / 3;
+			job.frame.crop_width = pix->width / 2 & ~1u;
+			job.frame.crop_height = pix->height / 2;
+		}
+		memset(out, 0xa5, info.output_size);
+		ASSERT_EQ(0, vision_submit(self->fd, &job, 1, 0));
+		ASSERT_EQ(0,
+			  vision_bo_wait(self->fd, out_h, 10000000000ll, &st));
+		ASSERT_EQ(0, st);
+
+		ASSERT_EQ(0,
+			  dmabuf_sync(self->dmabuf[buf.index],
+				      DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+		ASSERT_EQ(0, vision_ref_frame(tm.blob, tm.size, &job.frame,
+					      self->vmap[buf.index],
+					      self->vlen[buf.index], ref,
+					      info.output_size));
+		ASSERT_EQ(0, dmabuf_sync(self->dmabuf[buf.index],
+					 DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+		ASSERT_EQ(0, memcmp(ref, out, info.output_size))
+		TH_LOG("frame %d (buffer %u) differs from the CPU engine",
+		       frame, buf.index);
+		ASSERT_EQ(0, ioctl(self->vfd, VIDIOC_QBUF, &buf));
+	}
+	ASSERT_EQ(0, ioctl(self->vfd, VIDIOC_STREAMOFF, &type));
+	free(ref);
+	free(tm.blob);
+}
+
 TEST_F(vivid, outlives_v4l2)
 {
 	struct v4l2_requestbuffers req;
