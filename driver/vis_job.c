@@ -403,9 +403,18 @@ static int vis_job_map(struct vis_bo *bo, struct iosys_map *map)
 static int vis_job_frame(struct vis_device *vdev, struct vis_job *job,
 			 const struct drm_vision_frame *uf)
 {
-	u64 size = vis_bo_obj(job->in)->size;
-	struct vis_frame *f = &job->frame;
-	u32 planes, i;
+	const struct vis_frame_desc d = {
+		.fourcc = uf->fourcc,
+		.width = uf->width,
+		.height = uf->height,
+		.num_planes = uf->num_planes,
+		.offsets = { uf->offsets[0], uf->offsets[1] },
+		.strides = { uf->strides[0], uf->strides[1] },
+		.crop_x = uf->crop_x,
+		.crop_y = uf->crop_y,
+		.crop_w = uf->crop_width,
+		.crop_h = uf->crop_height,
+	};
 	int ret;
 
 	if (uf->reserved[0] || uf->reserved[1] || job->in_offset) {
@@ -413,50 +422,13 @@ static int vis_job_frame(struct vis_device *vdev, struct vis_job *job,
 			"submit: frame reserved or in_offset non-zero\n");
 		return -EINVAL;
 	}
-	planes = vis_input_planes(uf->fourcc);
-	if (!planes) {
-		vis_dbg(vdev, VIS_DBG_IOCTL,
-			"submit: format %p4cc unsupported\n", &uf->fourcc);
-		return -EOPNOTSUPP;
-	}
-	if (uf->num_planes != planes) {
-		vis_dbg(vdev, VIS_DBG_IOCTL, "submit: %p4cc has %u planes\n",
-			&uf->fourcc, planes);
-		return -EINVAL;
-	}
-	memset(f, 0, sizeof(*f));
-	f->fourcc = uf->fourcc;
-	f->width = uf->width;
-	f->height = uf->height;
-	for (i = 0; i < planes; i++) {
-		if (uf->offsets[i] >= size) {
-			vis_dbg(vdev, VIS_DBG_IOCTL,
-				"submit: plane %u outside the BO\n", i);
-			return -EINVAL;
-		}
-		f->planes[i] = (const u8 *)job->in_map.vaddr + uf->offsets[i];
-		f->strides[i] = uf->strides[i];
-		f->plane_sizes[i] = size - uf->offsets[i];
-	}
-	if (planes == 1 && (uf->offsets[1] || uf->strides[1])) {
-		vis_dbg(vdev, VIS_DBG_IOCTL, "submit: unused plane set\n");
-		return -EINVAL;
-	}
-	if (!uf->crop_x && !uf->crop_y && !uf->crop_width && !uf->crop_height) {
-		f->crop_w = uf->width;
-		f->crop_h = uf->height;
-	} else {
-		f->crop_x = uf->crop_x;
-		f->crop_y = uf->crop_y;
-		f->crop_w = uf->crop_width;
-		f->crop_h = uf->crop_height;
-	}
-	/* Format, sizes, crop and every byte the stage reads. */
-	ret = vis_input_check(&job->model->m, f);
+	ret = vis_frame_setup(&job->model->m, &d, job->in_map.vaddr,
+			      vis_bo_obj(job->in)->size, &job->frame);
 	if (ret)
 		vis_dbg(vdev, VIS_DBG_IOCTL,
-			"submit: frame %ux%u %p4cc does not fit its BO or crop\n",
-			uf->width, uf->height, &uf->fourcc);
+			"submit: frame %ux%u %p4cc, %u planes: error %d\n",
+			uf->width, uf->height, &uf->fourcc, uf->num_planes,
+			ret);
 	return ret;
 }
 

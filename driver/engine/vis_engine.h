@@ -357,6 +357,52 @@ struct vis_frame {
 };
 
 /**
+ * struct vis_frame_desc - a frame as a job describes it
+ * @fourcc: V4L2 pixel format code
+ * @width: pixels
+ * @height: pixels
+ * @num_planes: 1, or 2 for NV12/NV21
+ * @offsets: byte offset of each plane from the buffer's start
+ * @strides: bytes per line of each plane
+ * @crop_x: crop rectangle; all four zero: the whole frame
+ * @crop_y: see @crop_x
+ * @crop_w: see @crop_x
+ * @crop_h: see @crop_x
+ *
+ * The members of the uapi's &struct drm_vision_frame and of libvision's
+ * public frame, so the kernel and the library check frames alike.
+ */
+struct vis_frame_desc {
+	u32 fourcc;
+	u32 width;
+	u32 height;
+	u32 num_planes;
+	u64 offsets[2];
+	u32 strides[2];
+	u32 crop_x;
+	u32 crop_y;
+	u32 crop_w;
+	u32 crop_h;
+};
+
+/**
+ * vis_frame_setup() - a frame in a buffer, checked against a model
+ * @m: validated model
+ * @d: the frame's description
+ * @base: start of the buffer holding the planes
+ * @size: bytes of the buffer
+ * @f: receives the frame
+ *
+ * Checks the format and its plane count, that every plane starts inside
+ * the buffer, that a single-plane format leaves plane 1 zero, then
+ * everything vis_input_check() checks.
+ *
+ * Return: 0, -EOPNOTSUPP for an unsupported format, -EINVAL otherwise.
+ */
+int vis_frame_setup(const struct vis_model *m, const struct vis_frame_desc *d,
+		    const u8 *base, u64 size, struct vis_frame *f);
+
+/**
  * vis_input_check() - check a frame against a model's input stage
  * @m: validated model
  * @f: the frame

@@ -156,6 +156,41 @@ int vis_input_check(const struct vis_model *m, const struct vis_frame *f)
 }
 
 /* Documented in vis_engine.h. */
+int vis_frame_setup(const struct vis_model *m, const struct vis_frame_desc *d,
+		    const u8 *base, u64 size, struct vis_frame *f)
+{
+	u32 planes = vis_input_planes(d->fourcc), i;
+
+	if (!planes)
+		return -EOPNOTSUPP;
+	if (d->num_planes != planes ||
+	    (planes == 1 && (d->offsets[1] || d->strides[1])))
+		return -EINVAL;
+	memset(f, 0, sizeof(*f));
+	f->fourcc = d->fourcc;
+	f->width = d->width;
+	f->height = d->height;
+	for (i = 0; i < planes; i++) {
+		if (d->offsets[i] >= size)
+			return -EINVAL;
+		f->planes[i] = base + d->offsets[i];
+		f->strides[i] = d->strides[i];
+		f->plane_sizes[i] = size - d->offsets[i];
+	}
+	if (!d->crop_x && !d->crop_y && !d->crop_w && !d->crop_h) {
+		f->crop_w = d->width;
+		f->crop_h = d->height;
+	} else {
+		f->crop_x = d->crop_x;
+		f->crop_y = d->crop_y;
+		f->crop_w = d->crop_w;
+		f->crop_h = d->crop_h;
+	}
+	/* Format, sizes, crop and every byte the stage reads. */
+	return vis_input_check(m, f);
+}
+
+/* Documented in vis_engine.h. */
 u32 vis_input_planes(u32 fourcc)
 {
 	const struct vis_in_fmt *fmt = vis_in_fmt_find(fourcc);
