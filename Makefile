@@ -34,6 +34,9 @@ VIS_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 	-Ilibvision/include -Ilibvision -Iuapi/drm \
 	$(shell $(PKG_CONFIG) --cflags libdrm 2>/dev/null)
 DRM_LIBS = $(shell $(PKG_CONFIG) --libs libdrm 2>/dev/null)
+# Image decoding for calibration data (libvision/image_*.c, dataset.c);
+# --static so that the static selftests link with the same list.
+IMAGE_LIBS = $(shell $(PKG_CONFIG) --static --libs libpng zlib 2>/dev/null) -ljpeg
 # The kselftest harness's macros trip these two by design.
 TEST_CFLAGS = -isystem $(KSELFTEST) -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-prototypes
@@ -65,6 +68,12 @@ simd_flags = $(shell scripts/simd-flags.sh $(notdir $(basename $(1))))
 LIB_SRCS := $(wildcard libvision/*.c)
 LIB_OBJS := $(LIB_SRCS:libvision/%.c=$(O)/obj/lib/%.o) \
 	$(ENGINE_SRCS:driver/engine/%.c=$(O)/obj/engine/%.o)
+# ONNX import (offline compiler): C bindings generated at build time from
+# the onnx.proto Debian's python3-onnx ships; never committed.
+ONNX_PROTO ?= /usr/lib/python3/dist-packages/onnx/onnx.proto
+GEN := $(O)/gen
+LIB_OBJS += $(O)/obj/gen/onnx.pb-c.o
+COMPILER_LIBS = $(shell $(PKG_CONFIG) --libs libprotobuf-c 2>/dev/null) -lm
 LIB_SONAME := libvision.so.0
 LIB_SO := $(O)/lib/libvision.so.0.1.0
 # Static archives with every internal symbol, for the tests.
@@ -126,11 +135,33 @@ $(O)/san/engine/%.o: driver/engine/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) $(ENGINE_ONLY_CFLAGS) $(call simd_flags,$<) $(SAN) -c -o $@ $<
 
+# ---- generated ONNX bindings ---------------------------------------------
+# Generated code gets the language flags but not the project's warnings.
+GEN_CFLAGS = -std=gnu11 $(CFLAGS) -fPIC -fvisibility=hidden -I$(GEN)
+
+$(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h &: $(ONNX_PROTO)
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=$(dir $<) --c_out=$(GEN) $<
+
+$(O)/obj/gen/onnx.pb-c.o: $(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h
+	@mkdir -p $(@D)
+	$(CC) $(GEN_CFLAGS) -c -o $@ $<
+
+$(O)/san/gen/onnx.pb-c.o: $(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h
+	@mkdir -p $(@D)
+	$(CC) $(GEN_CFLAGS) $(SAN) -c -o $@ $<
+
+# Sources that include the generated header.
+ONNX_USERS := $(O)/obj/lib/onnx_import.o $(O)/san/lib/onnx_import.o \
+	$(O)/host/onnx_import_test $(O)/host/onnx_import_test-san
+$(ONNX_USERS): VIS_CFLAGS += -I$(GEN)
+$(ONNX_USERS): $(GEN)/onnx.pb-c.h
+
 $(LIB_SO): $(LIB_OBJS) libvision/libvision.map
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script=libvision/libvision.map -Wl,--no-undefined \
-		-o $@ $(filter %.o,$^) $(DRM_LIBS) -lpthread
+		-o $@ $(filter %.o,$^) $(DRM_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread
 	ln -sf $(notdir $@) $(O)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(O)/lib/libvision.so
 
@@ -169,19 +200,19 @@ $(O)/selftests/%: tests/selftests/%.c tests/selftests/vision_util.c \
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(TEST_CFLAGS) -static \
 		$(ENGINE_CFLAGS) -Ilibvision -Iuapi/drm -Itests/fuzz \
 		$(shell $(PKG_CONFIG) --cflags libdrm) \
-		-o $@ $< tests/selftests/vision_util.c $(LIB_A) -lpthread
+		-o $@ $< tests/selftests/vision_util.c $(LIB_A) $(IMAGE_LIBS) -lpthread
 
 selftests: deps $(SELFTEST_BINS)
 
 $(O)/host/%: tests/host/%.c $(HOST_TEST_SUPPORT) $(HEADERS) $(LIB_A) $(KSRC)/.stamp
 	@mkdir -p $(@D)
 	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -Itests/host $(TEST_CFLAGS) -o $@ \
-		$< $(HOST_TEST_SUPPORT) $(LIB_A) $(DRM_LIBS) -lpthread -lm
+		$< $(HOST_TEST_SUPPORT) $(LIB_A) $(DRM_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
 
 $(O)/host/%-san: tests/host/%.c $(HOST_TEST_SUPPORT) $(HEADERS) $(LIB_A_SAN) $(KSRC)/.stamp
 	@mkdir -p $(@D)
 	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -Itests/host $(SAN) $(TEST_CFLAGS) \
-		-o $@ $< $(HOST_TEST_SUPPORT) $(LIB_A_SAN) $(DRM_LIBS) -lpthread -lm
+		-o $@ $< $(HOST_TEST_SUPPORT) $(LIB_A_SAN) $(DRM_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
 
 host-tests: deps $(HOST_TEST_BINS)
 

@@ -26,6 +26,12 @@ PKGS=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 	# ONNX's operator test vectors (tests/host/engine_onnx_test.c)
 	libonnx-testdata
+	# the compiler: ONNX import through protobuf-c, bindings generated
+	# from the onnx.proto python3-onnx ships; calibration images
+	protobuf-c-compiler libprotobuf-c-dev python3-onnx libpng-dev
+	libjpeg-dev
+	# the data set the project's models are trained and evaluated on
+	dataset-fashion-mnist
 )
 
 missing=()
