@@ -86,7 +86,7 @@ HOST_TESTS := $(basename $(notdir $(wildcard tests/host/*_test.c)))
 HOST_TEST_BINS := $(HOST_TESTS:%=$(O)/host/%) $(HOST_TESTS:%=$(O)/host/%-san)
 # Host tests light enough to run a third time under valgrind.
 VALGRIND_TESTS := libvision_test engine_runner_test engine_validate_test \
-	engine_input_test engine_simd_test
+	engine_input_test engine_simd_test dataset_test
 # Host tests that also run inside the test VM, against the real device.
 GUEST_TESTS := libvision_test
 HOST_TEST_SUPPORT := $(filter-out %_test.c,$(wildcard tests/host/*.c))
