@@ -88,7 +88,7 @@ HOST_TEST_BINS := $(HOST_TESTS:%=$(O)/host/%) $(HOST_TESTS:%=$(O)/host/%-san)
 VALGRIND_TESTS := libvision_test engine_runner_test engine_validate_test \
 	engine_input_test engine_simd_test dataset_test
 # Host tests that also run inside the test VM, against the real device.
-GUEST_TESTS := libvision_test
+GUEST_TESTS := libvision_test libvision_runtime_test
 HOST_TEST_SUPPORT := $(filter-out %_test.c,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard libvision/*.h libvision/include/vision/*.h uapi/drm/*.h \
 	driver/engine/*.h tests/host/*.h tests/fuzz/*.h)
