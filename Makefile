@@ -93,7 +93,7 @@ HOST_TEST_SUPPORT := $(filter-out %_test.c,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard libvision/*.h libvision/include/vision/*.h uapi/drm/*.h \
 	driver/engine/*.h tests/host/*.h tests/fuzz/*.h)
 
-.PHONY: all deps modules lib tools selftests host-tests check run lint format \
+.PHONY: all deps modules lib tools selftests host-tests check run lint format ort-check \
 	test-arm64 fuzz bench \
 	install clean FORCE
 
@@ -228,8 +228,19 @@ fuzz: deps
 test-arm64: deps $(KSRC)/.stamp
 	ENGINE_ONLY_CFLAGS="$(ENGINE_ONLY_CFLAGS)" scripts/test-arm64.sh $(O)/arm64
 
+# libvision's float interpreter on the project's models against ONNX
+# Runtime (npm onnxruntime-node): the reference outputs are computed here,
+# the comparison is tests/host/models_float_test.c.
+ORT_DIR := $(O)/ort
+ort-check: deps $(O)/host/models_float_test
+	scripts/ort-install.sh $(ORT_DIR)
+	node tests/ort/float_ref.mjs --ort-dir $(ORT_DIR) \
+		--out-dir $(ORT_DIR)/float-ref --count 500 models/*.onnx
+	VISION_ORT_DIR=$(ORT_DIR)/float-ref $(O)/host/models_float_test
+
 check: all selftests host-tests
 	scripts/check.sh --kvers "$(KVERS)" $(HOST_TEST_BINS:%=--host %) \
+		--cmd "ort=make -s ort-check" \
 		--cmd "test-arm64=make -s test-arm64" \
 		--cmd "fuzz=make -s fuzz" \
 		$(VALGRIND_TESTS:%=--valgrind $(O)/host/%) \

@@ -73,13 +73,7 @@ fi
 
 if [ "$ORT" = 1 ]; then
 	command -v node >/dev/null || { echo "bench.sh: node not found" >&2; exit 1; }
-	if [ ! -d "$O/ort/node_modules/onnxruntime-node" ] ||
-	   ! cmp -s bench/ort/package.json "$O/ort/package.json"; then
-		mkdir -p "$O/ort"
-		cp bench/ort/package.json "$O/ort/package.json"
-		(cd "$O/ort" && ONNXRUNTIME_NODE_INSTALL=skip \
-			npm install --no-audit --no-fund --loglevel=error)
-	fi
+	scripts/ort-install.sh "$O/ort"
 	echo ""
 	echo "# ONNX Runtime"
 	if ! node bench/ort/bench_ort.mjs --ort-dir "$O/ort" \
