@@ -187,7 +187,13 @@ $(O)/bin/vision-run: tools/vision-run.c $(LIB_SO)
 	@mkdir -p $(@D)
 	$(CC) $(VIS_CFLAGS) -o $@ $< -L$(O)/lib -lvision -Wl,-rpath,'$$ORIGIN/../lib'
 
-tools: deps $(O)/bin/vision-run
+# The compiler uses library-internal code: linked with the static archive.
+$(O)/bin/vision-compile: tools/vision-compile.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -o $@ $< $(LIB_A) $(DRM_LIBS) \
+		$(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
+
+tools: deps $(O)/bin/vision-run $(O)/bin/vision-compile
 
 # ---- tests ----------------------------------------------------------------
 

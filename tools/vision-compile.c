@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vision authors
+ *
+ * vision-compile: ONNX float model + calibration images -> int8 .vnm
+ * model for the vision NPU, with a per-layer report of what
+ * quantization cost (SQNR and cosine similarity against the float model).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dataset.h"
+#include "graph_passes.h"
+#include "onnx_import.h"
+#include "quantize.h"
+
+/* Exit codes: distinct per failure class so scripts can tell them apart. */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_MODEL = 3, /* unreadable or malformed ONNX */
+	EXIT_UNSUPPORTED = 4, /* an operator the engine cannot run */
+	EXIT_CALIB = 5, /* unreadable calibration data */
+	EXIT_CALIB_EMPTY = 6, /* no calibration images */
+	EXIT_CALIB_SIZE = 7, /* an image of the wrong size */
+	EXIT_OUTPUT = 8, /* writing the model or report failed */
+};
+
+/* Calibration inputs the per-layer comparison runs. */
+#define COMPARE_SAMPLES 8
+
+struct args {
+	const char *model;
+	const char *out;
+	const char *calib;
+	const char *labels;
+	const char *report;
+	size_t count;
+	struct vis_quant_opts q;
+	int quiet;
+};
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s MODEL.onnx -o MODEL.vnm --calib DIR|IDX [options]\n"
+		"\n"
+		"  -o, --output FILE          the int8 model to write\n"
+		"  -c, --calib DIR|IDX        calibration images (PNG/JPEG folder or IDX)\n"
+		"  -n, --calib-count N        images to calibrate on (default 500)\n"
+		"  -m, --calib-method M       minmax|percentile|mse|kl (default percentile)\n"
+		"  -p, --percentile P         for percentile (default 99.99)\n"
+		"  -l, --labels FILE          class labels, one per line\n"
+		"      --mean M[,M,M]         preprocessing mean (x = (p/255 - mean) / std)\n"
+		"      --std S[,S,S]          preprocessing standard deviation\n"
+		"  -r, --report FILE          write the report as JSON\n"
+		"  -q, --quiet                no table\n"
+		"  -h, --help                 this text\n"
+		"\n"
+		"Exit status: 0 success, 1 error, 2 usage, 3 bad model, 4 unsupported\n"
+		"operator, 5 unreadable calibration data, 6 empty calibration set,\n"
+		"7 calibration image of the wrong size, 8 output not written.\n",
+		prog);
+}
+
+static int parse_floats(const char *s, float v[3])
+{
+	char *end;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		errno = 0;
+		v[i] = strtof(s, &end);
+		if (end == s || errno || !isfinite(v[i]))
+			return -EINVAL;
+		if (!*end && i == 0) {
+			/* One value: every channel. */
+			v[1] = v[2] = v[0];
+			return 0;
+		}
+		if (!*end && i == 2)
+			return 0;
+		if (*end != ',' || i == 2)
+			return -EINVAL;
+		s = end + 1;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "calib", required_argument, NULL, 'c' },
+		{ "calib-count", required_argument, NULL, 'n' },
+		{ "calib-method", required_argument, NULL, 'm' },
+		{ "percentile", required_argument, NULL, 'p' },
+		{ "labels", required_argument, NULL, 'l' },
+		{ "mean", required_argument, NULL, 'M' },
+		{ "std", required_argument, NULL, 'S' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->count = 500;
+	vis_quant_opts_init(&a->q);
+	while ((c = getopt_long(argc, argv, "o:c:n:m:p:l:r:qh", opts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'c':
+			a->calib = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			a->count = strtoul(optarg, &end, 10);
+			if (*end || errno || !a->count || optarg[0] == '-') {
+				fprintf(stderr,
+					"vision-compile: --calib-count: '%s' is not a positive number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			if (!strcmp(optarg, "minmax"))
+				a->q.calib.method = CALIB_MINMAX;
+			else if (!strcmp(optarg, "percentile"))
+				a->q.calib.method = CALIB_PERCENTILE;
+			else if (!strcmp(optarg, "mse"))
+				a->q.calib.method = CALIB_MSE;
+			else if (!strcmp(optarg, "kl"))
+				a->q.calib.method = CALIB_KL;
+			else {
+				fprintf(stderr,
+					"vision-compile: --calib-method: '%s' is not minmax, percentile, mse or kl\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			errno = 0;
+			a->q.calib.percentile = strtod(optarg, &end);
+			if (*end || errno || !(a->q.calib.percentile > 50) ||
+			    a->q.calib.percentile > 100) {
+				fprintf(stderr,
+					"vision-compile: --percentile: '%s' is not in (50, 100]\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'l':
+			a->labels = optarg;
+			break;
+		case 'M':
+		case 'S':
+			if (parse_floats(optarg,
+					 c == 'M' ? a->q.mean : a->q.std)) {
+				fprintf(stderr,
+					"vision-compile: --%s: '%s' is not 1 or 3 numbers\n",
+					c == 'M' ? "mean" : "std", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			a->report = optarg;
+			break;
+		case 'q':
+			a->quiet = 1;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			exit(EXIT_OK);
+		default:
+			usage(stderr, argv[0]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1 || !a->out || !a->calib) {
+		fprintf(stderr, "vision-compile: %s\n",
+			optind > argc - 1 ? "no model given" :
+			optind < argc - 1 ? "more than one model given" :
+			!a->out		  ? "no output (-o) given" :
+				  "no calibration data (--calib) given");
+		usage(stderr, argv[0]);
+		return EXIT_USAGE;
+	}
+	for (c = 0; c < 3; c++) {
+		if (a->q.std[c] == 0) {
+			fprintf(stderr,
+				"vision-compile: --std must not be 0\n");
+			return EXIT_USAGE;
+		}
+	}
+	a->model = argv[optind];
+	return EXIT_OK;
+}
+
+/* One label per line; trailing CR/LF dropped, empty lines kept. */
+static int read_labels(const char *path, char ***labels, uint32_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024], **l = NULL, **nl;
+	uint32_t cnt = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = 0;
+		nl = realloc(l, (cnt + 1) * sizeof(*l));
+		if (!nl)
+			goto nomem;
+		l = nl;
+		l[cnt] = strdup(line);
+		if (!l[cnt])
+			goto nomem;
+		cnt++;
+	}
+	fclose(f);
+	/* A trailing empty line is the file's last newline's doing. */
+	while (cnt && !l[cnt - 1][0])
+		free(l[--cnt]);
+	*labels = l;
+	*n = cnt;
+	return 0;
+nomem:
+	fclose(f);
+	while (cnt)
+		free(l[--cnt]);
+	free(l);
+	return -ENOMEM;
+}
+
+static double json_num(double v)
+{
+	return isfinite(v) ? v : 999.0;
+}
+
+static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
+			 const struct args *a, size_t ncalib)
+{
+	static const char *const methods[] = { "minmax", "percentile", "mse",
+					       "kl" };
+	uint32_t i;
+
+	if (json) {
+		fprintf(f,
+			"{\n  \"model\": \"%s\",\n  \"output\": \"%s\",\n"
+			"  \"calib_method\": \"%s\",\n  \"calib_images\": %zu,\n"
+			"  \"model_bytes\": %zu,\n  \"macs\": %" PRIu64 ",\n"
+			"  \"weight_bytes\": %" PRIu64 ",\n"
+			"  \"arena_planned\": %" PRIu64 ",\n"
+			"  \"arena_naive\": %" PRIu64 ",\n  \"layers\": [\n",
+			a->model, a->out, methods[a->q.calib.method], ncalib,
+			qm->size, qm->macs, qm->weight_bytes, qm->arena_planned,
+			qm->arena_naive);
+		for (i = 0; i < qm->nlayers; i++) {
+			const struct vis_qlayer *l = &qm->layers[i];
+
+			fprintf(f,
+				"    {\"name\": \"%s\", \"op\": \"%s\", \"macs\": %" PRIu64
+				", \"weight_bytes\": %" PRIu64
+				", \"scale\": %.9g, \"zero_point\": %d"
+				", \"sqnr_db\": %.3f, \"cosine\": %.6f}%s\n",
+				l->name, l->op, l->macs, l->weight_bytes,
+				l->scale, l->zero_point, json_num(l->sqnr_db),
+				json_num(l->cosine),
+				i + 1 < qm->nlayers ? "," : "");
+		}
+		fprintf(f, "  ]\n}\n");
+		return;
+	}
+	fprintf(f, "%-24s %-16s %10s %9s %8s %8s\n", "layer", "op", "MACs",
+		"weights", "SQNR dB", "cosine");
+	for (i = 0; i < qm->nlayers; i++) {
+		const struct vis_qlayer *l = &qm->layers[i];
+
+		fprintf(f,
+			"%-24.24s %-16s %10" PRIu64 " %9" PRIu64
+			" %8.2f %8.5f\n",
+			l->name, l->op, l->macs, l->weight_bytes, l->sqnr_db,
+			l->cosine);
+	}
+	fprintf(f,
+		"total: %" PRIu64 " MACs, %" PRIu64
+		" weight bytes; arena %" PRIu64 " bytes planned (naive %" PRIu64
+		"); model %zu bytes; calibrated on %zu images (%s)\n",
+		qm->macs, qm->weight_bytes, qm->arena_planned, qm->arena_naive,
+		qm->size, ncalib, methods[a->q.calib.method]);
+}
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		return -errno;
+	if (fwrite(buf, 1, len, f) != len) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+/* Which picked image has the wrong size, if any. */
+static int find_wrong_size(const struct vis_dataset *ds, const size_t *idx,
+			   size_t n, const struct vis_preprocess *pp)
+{
+	struct vis_image img = { 0 };
+	char name[512];
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < n && !found; i++) {
+		if (vis_dataset_read(ds, idx[i], &img, NULL))
+			continue;
+		if (img.width != pp->width || img.height != pp->height) {
+			vis_dataset_name(ds, idx[i], name, sizeof(name));
+			fprintf(stderr,
+				"vision-compile: %s is %ux%u; the model takes %ux%u\n",
+				name, img.width, img.height, pp->width,
+				pp->height);
+			found = 1;
+		}
+	}
+	vis_image_release(&img);
+	return found;
+}
+
+static int load_calib(const struct args *a, const struct vis_graph *g,
+		      float **data, size_t *n)
+{
+	const struct vis_tensor *x = &g->tensors[g->inputs[0]];
+	struct vis_preprocess pp;
+	struct vis_dataset *ds = NULL;
+	struct vis_error err = { { 0 } };
+	struct stat st;
+	size_t elems, *idx = NULL;
+	int ret, code = EXIT_OK;
+
+	memset(&pp, 0, sizeof(pp));
+	pp.height = (uint32_t)x->dims[1];
+	pp.width = (uint32_t)x->dims[2];
+	pp.color = x->dims[3] == 1 ? VISION_MODEL_COLOR_GREY :
+				     VISION_MODEL_COLOR_RGB;
+	pp.resize = a->q.resize;
+	pp.layout = VIS_PP_NHWC;
+	pp.no_resize = true;
+	memcpy(pp.mean, a->q.mean, sizeof(pp.mean));
+	memcpy(pp.std, a->q.std, sizeof(pp.std));
+	if (vis_preprocess_check(&pp, &elems, &err)) {
+		fprintf(stderr, "vision-compile: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	ret = vis_dataset_open(a->calib, NULL, &ds, &err);
+	if (ret) {
+		fprintf(stderr, "vision-compile: %s\n", err.msg);
+		return ret == -ENOENT && !stat(a->calib, &st) ?
+			       EXIT_CALIB_EMPTY :
+			       EXIT_CALIB;
+	}
+	if (!vis_dataset_count(ds)) {
+		fprintf(stderr, "vision-compile: %s: no images\n", a->calib);
+		vis_dataset_free(ds);
+		return EXIT_CALIB_EMPTY;
+	}
+	idx = calloc(a->count, sizeof(*idx));
+	if (!idx) {
+		code = EXIT_ERROR;
+		goto out;
+	}
+	*n = vis_dataset_pick(ds, a->count, true, 1, idx);
+	*data = malloc(*n * elems * sizeof(float));
+	if (!*data) {
+		code = EXIT_ERROR;
+		goto out;
+	}
+	ret = vis_dataset_load(ds, idx, *n, &pp, *data, NULL, &err);
+	if (ret) {
+		if (ret == -EINVAL && find_wrong_size(ds, idx, *n, &pp)) {
+			code = EXIT_CALIB_SIZE;
+		} else {
+			fprintf(stderr, "vision-compile: %s\n", err.msg);
+			code = EXIT_CALIB;
+		}
+		free(*data);
+		*data = NULL;
+	}
+out:
+	free(idx);
+	vis_dataset_free(ds);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct vis_error err = { { 0 } };
+	struct vis_graph *g = NULL;
+	struct vis_qmodel *qm = NULL;
+	char **labels = NULL;
+	uint32_t nlabels = 0, i;
+	float *calib = NULL;
+	size_t ncalib = 0;
+	struct args a;
+	int ret, code;
+
+	code = parse_args(argc, argv, &a);
+	if (code)
+		return code;
+	if (a.labels) {
+		ret = read_labels(a.labels, &labels, &nlabels);
+		if (ret) {
+			fprintf(stderr, "vision-compile: %s: %s\n", a.labels,
+				strerror(-ret));
+			return EXIT_USAGE;
+		}
+		a.q.labels = (const char *const *)labels;
+		a.q.num_labels = nlabels;
+	}
+	/* The importer's messages name the file already. */
+	ret = vis_onnx_import_file(a.model, &g, &err);
+	if (ret) {
+		fprintf(stderr, "vision-compile: %s\n", err.msg);
+		code = ret == -EOPNOTSUPP ? EXIT_UNSUPPORTED : EXIT_MODEL;
+		goto out;
+	}
+	ret = vis_graph_optimize(g, VIS_PASS_ALL, &err);
+	if (ret) {
+		fprintf(stderr, "vision-compile: %s: %s\n", a.model, err.msg);
+		code = ret == -EOPNOTSUPP ? EXIT_UNSUPPORTED : EXIT_MODEL;
+		goto out;
+	}
+	if (g->ninputs != 1 || g->tensors[g->inputs[0]].rank != 4) {
+		fprintf(stderr,
+			"vision-compile: %s: one 4-D image input is needed\n",
+			a.model);
+		code = EXIT_UNSUPPORTED;
+		goto out;
+	}
+	code = load_calib(&a, g, &calib, &ncalib);
+	if (code)
+		goto out;
+	ret = vis_quantize(g, calib, ncalib, &a.q, &qm, &err);
+	if (ret) {
+		fprintf(stderr, "vision-compile: %s: %s\n", a.model, err.msg);
+		code = ret == -EOPNOTSUPP ? EXIT_UNSUPPORTED : EXIT_ERROR;
+		goto out;
+	}
+	ret = vis_quant_compare(
+		qm, g, calib,
+		ncalib < COMPARE_SAMPLES ? ncalib : COMPARE_SAMPLES, 0, &err);
+	if (ret) {
+		fprintf(stderr, "vision-compile: comparing: %s\n", err.msg);
+		code = EXIT_ERROR;
+		goto out;
+	}
+	ret = write_file(a.out, qm->blob, qm->size);
+	if (ret) {
+		fprintf(stderr, "vision-compile: %s: %s\n", a.out,
+			strerror(-ret));
+		code = EXIT_OUTPUT;
+		goto out;
+	}
+	if (!a.quiet)
+		print_report(stdout, qm, 0, &a, ncalib);
+	if (a.report) {
+		FILE *f = fopen(a.report, "w");
+
+		if (f)
+			print_report(f, qm, 1, &a, ncalib);
+		if (!f || fclose(f)) {
+			fprintf(stderr, "vision-compile: %s: %s\n", a.report,
+				strerror(errno));
+			code = EXIT_OUTPUT;
+		}
+	}
+out:
+	for (i = 0; i < nlabels; i++)
+		free(labels[i]);
+	free(labels);
+	free(calib);
+	vis_qmodel_free(qm);
+	vis_graph_destroy(g);
+	return code;
+}
