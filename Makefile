@@ -244,8 +244,19 @@ ort-check: deps $(O)/host/models_float_test
 		--out-dir $(ORT_DIR)/float-ref --count 500 models/*.onnx
 	VISION_ORT_DIR=$(ORT_DIR)/float-ref $(O)/host/models_float_test
 
-check: all selftests host-tests
+# The project's CNN compiled for the device, and the test set, for the
+# in-VM accuracy check (tests/selftests/vision_models_test.c).
+FMNIST := /usr/share/datasets/fashion-mnist
+VM_DATA := $(O)/models/fmnist_cnn.vnm $(FMNIST)/t10k-images-idx3-ubyte.gz \
+	$(FMNIST)/t10k-labels-idx1-ubyte.gz
+$(O)/models/fmnist_cnn.vnm: models/fmnist_cnn.onnx $(O)/bin/vision-compile
+	@mkdir -p $(@D)
+	$(O)/bin/vision-compile -q $< -o $@ \
+		--calib $(FMNIST)/train-images-idx3-ubyte.gz --calib-count 500
+
+check: all selftests host-tests $(O)/models/fmnist_cnn.vnm
 	scripts/check.sh --kvers "$(KVERS)" $(HOST_TEST_BINS:%=--host %) \
+		$(VM_DATA:%=--vm-data %) \
 		--cmd "ort=make -s ort-check" \
 		--cmd "test-arm64=make -s test-arm64" \
 		--cmd "fuzz=make -s fuzz" \

@@ -8,13 +8,14 @@
 #
 # Usage: check.sh --kvers "KVER..." [--host BIN]... [--selftest BIN]...
 #                 [--guest-test BIN]... [--cmd NAME=COMMAND]...
-#                 [--valgrind BIN]... [--no-lint]
-# A --host binary also listed with --valgrind runs a third time under it.
+#                 [--valgrind BIN]... [--vm-data FILE]... [--no-lint]
+# A --host binary also listed with --valgrind runs a third time under it;
+# --vm-data files are copied into the test VM's /opt/vision/data.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 kvers= lint=1
-hosts=() selftests=() guest_tests=() cmds=() valgrind=()
+hosts=() selftests=() guest_tests=() cmds=() valgrind=() vm_data=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kvers) kvers=$2; shift 2 ;;
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
 	--guest-test) guest_tests+=("$2"); shift 2 ;;
 	--cmd) cmds+=("$2"); shift 2 ;;
 	--valgrind) valgrind+=("$2"); shift 2 ;;
+	--vm-data) vm_data+=("$2"); shift 2 ;;
 	--no-lint) lint=0; shift ;;
 	*) echo "check: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -89,6 +91,7 @@ done
 vm_args=()
 for t in "${selftests[@]}"; do vm_args+=(--selftest "$t"); done
 for t in "${guest_tests[@]}"; do vm_args+=(--guest-test "$t"); done
+for f in "${vm_data[@]}"; do vm_args+=(--data "$f"); done
 
 for kver in $kvers; do
 	step "vm: $kver"

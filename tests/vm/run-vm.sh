@@ -11,6 +11,7 @@
 #
 # Usage: run-vm.sh --kver KVER --ko MODULE [--mode check|run]
 #                  [--selftest BIN]... [--guest-test BIN]...
+#                  [--data FILE]... (copied to /opt/vision/data/)
 #                  [--timeout SECONDS] [--log FILE] [--summary FILE]
 set -euo pipefail
 
@@ -21,6 +22,7 @@ kver= ko= mode=check timeout=300 log= summary=
 selftests=()
 guest_tests=()
 guest_bins=()
+data=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kver) kver=$2; shift 2 ;;
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--selftest) selftests+=("$2"); shift 2 ;;
 	--guest-test) guest_tests+=("$2"); shift 2 ;;
 	--bin) guest_bins+=("$2"); shift 2 ;;
+	--data) data+=("$2"); shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--summary) summary=$2; shift 2 ;;
@@ -94,8 +97,11 @@ done
 for b in "${guest_bins[@]}"; do
 	copy_elf "$b" "/opt/vision/bin/$(basename "$b")"
 done
-mkdir -p "$root/opt/vision/lib"
+mkdir -p "$root/opt/vision/lib" "$root/opt/vision/data"
 cp -a "$top"/build/lib/libvision.so* "$root/opt/vision/lib/"
+for f in "${data[@]}"; do
+	cp "$f" "$root/opt/vision/data/"
+done
 
 (cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
 
