@@ -160,11 +160,11 @@ MODELS = {
 
 
 def augment(x, gen):
-    """Flip a random half of the batch left-right.
+    """Mirror each image left-right with probability 1/2.
 
     Garments stay garments when mirrored, so this is free extra data.
-    Random shifts of 1-2 pixels were tried too and cost a point at these
-    short schedules (the models underfit rather than overfit).
+    Random shifts of up to 2 pixels were tried too and cost a point at
+    these short schedules (the models underfit rather than overfit).
     """
     flip = torch.rand(x.shape[0], generator=gen) < 0.5
     return torch.where(flip[:, None, None, None], x.flip(3), x)
@@ -244,9 +244,12 @@ def parse_args():
                    help="train only this model (repeatable)")
     p.add_argument("--epochs", type=int,
                    help="override every model's epoch count")
-    p.add_argument("--seed", type=int, default=6)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--seed", type=int, default=6,
+                   help="random seed (default 6)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="CPU threads; results depend on it (default 2)")
+    p.add_argument("--batch", type=int, default=128,
+                   help="training batch size (default 128)")
     return p.parse_args()
 
 
