@@ -5,6 +5,9 @@
  * vision-compile: ONNX float model + calibration images -> int8 .vnm
  * model for the vision NPU, with a per-layer report of what
  * quantization cost (SQNR and cosine similarity against the float model).
+ * With --prune, the float model is first pruned one-shot on the same
+ * calibration images (prune_graph.h) and the report lists each layer's
+ * sparsity and relative output error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +21,7 @@
 #include "dataset.h"
 #include "graph_passes.h"
 #include "onnx_import.h"
+#include "prune_graph.h"
 #include "quantize.h"
 
 /* Exit codes: distinct per failure class so scripts can tell them apart. */
@@ -44,6 +48,8 @@ struct args {
 	const char *report;
 	size_t count;
 	struct vis_quant_opts q;
+	struct prune_graph_opts prune;
+	bool do_prune;
 	int quiet;
 };
 
@@ -58,6 +64,10 @@ static void usage(FILE *f, const char *prog)
 		"  -m, --calib-method M       minmax|percentile|mse|kl (default percentile)\n"
 		"  -p, --percentile P         for percentile (default 99.99)\n"
 		"  -l, --labels FILE          class labels, one per line\n"
+		"      --prune SPARSITY       prune each conv/FC layer to this fraction\n"
+		"                             of zero weights, in (0, 1), before quantizing\n"
+		"      --prune-method M       reconstruct|magnitude|2:4 (default\n"
+		"                             reconstruct; 2:4 needs no SPARSITY)\n"
 		"      --mean M[,M,M]         preprocessing mean (x = (p/255 - mean) / std)\n"
 		"      --std S[,S,S]          preprocessing standard deviation\n"
 		"  -r, --report FILE          write the report as JSON\n"
@@ -106,16 +116,20 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "mean", required_argument, NULL, 'M' },
 		{ "std", required_argument, NULL, 'S' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "prune", required_argument, NULL, 'P' },
+		{ "prune-method", required_argument, NULL, 'X' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool has_method = false;
 	char *end;
 	int c;
 
 	memset(a, 0, sizeof(*a));
 	a->count = 500;
 	vis_quant_opts_init(&a->q);
+	prune_graph_opts_init(&a->prune);
 	while ((c = getopt_long(argc, argv, "o:c:n:m:p:l:r:qh", opts, NULL)) !=
 	       -1) {
 		switch (c) {
@@ -178,6 +192,33 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'r':
 			a->report = optarg;
 			break;
+		case 'P':
+			errno = 0;
+			a->prune.sparsity = strtod(optarg, &end);
+			if (*end || errno || end == optarg ||
+			    !(a->prune.sparsity > 0 && a->prune.sparsity < 1)) {
+				fprintf(stderr,
+					"vision-compile: --prune: '%s' is not in (0, 1)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			a->do_prune = true;
+			break;
+		case 'X':
+			if (!strcmp(optarg, "reconstruct"))
+				a->prune.method = PRUNE_GRAPH_RECONSTRUCT;
+			else if (!strcmp(optarg, "magnitude"))
+				a->prune.method = PRUNE_GRAPH_MAGNITUDE;
+			else if (!strcmp(optarg, "2:4"))
+				a->prune.method = PRUNE_GRAPH_NM;
+			else {
+				fprintf(stderr,
+					"vision-compile: --prune-method: '%s' is not reconstruct, magnitude or 2:4\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			has_method = true;
+			break;
 		case 'q':
 			a->quiet = 1;
 			break;
@@ -204,6 +245,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 				"vision-compile: --std must not be 0\n");
 			return EXIT_USAGE;
 		}
+	}
+	if (has_method && a->prune.method == PRUNE_GRAPH_NM)
+		a->do_prune = true;
+	else if (has_method && !a->do_prune) {
+		fprintf(stderr,
+			"vision-compile: --prune-method needs --prune SPARSITY\n");
+		return EXIT_USAGE;
 	}
 	a->model = argv[optind];
 	return EXIT_OK;
@@ -249,8 +297,63 @@ static double json_num(double v)
 	return isfinite(v) ? v : 999.0;
 }
 
+static const char *const prune_methods[] = { "magnitude", "reconstruct",
+					     "2:4" };
+
+/* Per pruned layer: weights (float32 bytes) before, non-zero after. */
+static void print_prune(FILE *f, const struct prune_graph_report *pr, int json,
+			const struct args *a)
+{
+	size_t i;
+
+	if (json) {
+		fprintf(f,
+			"  \"pruning\": {\"method\": \"%s\", \"sparsity\": %.4f"
+			", \"weights\": %" PRIu64 ", \"zeros\": %" PRIu64
+			", \"layers\": [\n",
+			prune_methods[a->prune.method],
+			a->prune.method == PRUNE_GRAPH_NM ? 0.5 :
+							    a->prune.sparsity,
+			pr->weights, pr->zeros);
+		for (i = 0; i < pr->nlayers; i++) {
+			const struct prune_graph_layer *l = &pr->layers[i];
+
+			fprintf(f,
+				"    {\"name\": \"%s\", \"weights\": %zu"
+				", \"zeros\": %zu, \"skipped\": %s"
+				", \"rel_err\": %.6f}%s\n",
+				l->name, l->rows * l->cols, l->zeros,
+				l->skipped ? "true" : "false", l->rel_err,
+				i + 1 < pr->nlayers ? "," : "");
+		}
+		fprintf(f, "  ]},\n");
+		return;
+	}
+	fprintf(f, "%-32s %9s %9s %9s %8s %8s\n", "pruned layer", "weights",
+		"bytes", "non-zero", "sparsity", "rel err");
+	for (i = 0; i < pr->nlayers; i++) {
+		const struct prune_graph_layer *l = &pr->layers[i];
+		size_t w = l->rows * l->cols;
+
+		fprintf(f, "%-32.32s %9zu %9zu %9zu %7.1f%% %8.4f%s\n", l->name,
+			w, w * sizeof(float), w - l->zeros,
+			w ? 100.0 * l->zeros / w : 0.0, l->rel_err,
+			l->skipped ? " (kept dense)" : "");
+	}
+	fprintf(f,
+		"pruning (%s): %" PRIu64 " conv/FC weights (%" PRIu64
+		" float32 bytes) -> %" PRIu64 " non-zero (%" PRIu64
+		" bytes of values), %.1f%% sparse\n",
+		prune_methods[a->prune.method], pr->weights,
+		pr->weights * (uint64_t)sizeof(float), pr->weights - pr->zeros,
+		(pr->weights - pr->zeros) * (uint64_t)sizeof(float),
+		pr->weights ? 100.0 * (double)pr->zeros / (double)pr->weights :
+			      0.0);
+}
+
 static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
-			 const struct args *a, size_t ncalib)
+			 const struct args *a, size_t ncalib,
+			 const struct prune_graph_report *pr)
 {
 	static const char *const methods[] = { "minmax", "percentile", "mse",
 					       "kl" };
@@ -263,10 +366,13 @@ static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 			"  \"model_bytes\": %zu,\n  \"macs\": %" PRIu64 ",\n"
 			"  \"weight_bytes\": %" PRIu64 ",\n"
 			"  \"arena_planned\": %" PRIu64 ",\n"
-			"  \"arena_naive\": %" PRIu64 ",\n  \"layers\": [\n",
+			"  \"arena_naive\": %" PRIu64 ",\n",
 			a->model, a->out, methods[a->q.calib.method], ncalib,
 			qm->size, qm->macs, qm->weight_bytes, qm->arena_planned,
 			qm->arena_naive);
+		if (pr)
+			print_prune(f, pr, 1, a);
+		fprintf(f, "  \"layers\": [\n");
 		for (i = 0; i < qm->nlayers; i++) {
 			const struct vis_qlayer *l = &qm->layers[i];
 
@@ -283,6 +389,8 @@ static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 		fprintf(f, "  ]\n}\n");
 		return;
 	}
+	if (pr)
+		print_prune(f, pr, 0, a);
 	fprintf(f, "%-24s %-16s %10s %9s %8s %8s\n", "layer", "op", "MACs",
 		"weights", "SQNR dB", "cosine");
 	for (i = 0; i < qm->nlayers; i++) {
@@ -410,6 +518,7 @@ int main(int argc, char **argv)
 	struct vis_error err = { { 0 } };
 	struct vis_graph *g = NULL;
 	struct vis_qmodel *qm = NULL;
+	struct prune_graph_report prep = { 0 };
 	char **labels = NULL;
 	uint32_t nlabels = 0, i;
 	float *calib = NULL;
@@ -453,6 +562,15 @@ int main(int argc, char **argv)
 	code = load_calib(&a, g, &calib, &ncalib);
 	if (code)
 		goto out;
+	if (a.do_prune) {
+		ret = prune_graph(g, calib, ncalib, &a.prune, &prep, &err);
+		if (ret) {
+			fprintf(stderr, "vision-compile: %s: pruning: %s\n",
+				a.model, err.msg);
+			code = EXIT_ERROR;
+			goto out;
+		}
+	}
 	ret = vis_quantize(g, calib, ncalib, &a.q, &qm, &err);
 	if (ret) {
 		fprintf(stderr, "vision-compile: %s: %s\n", a.model, err.msg);
@@ -475,12 +593,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!a.quiet)
-		print_report(stdout, qm, 0, &a, ncalib);
+		print_report(stdout, qm, 0, &a, ncalib,
+			     a.do_prune ? &prep : NULL);
 	if (a.report) {
 		FILE *f = fopen(a.report, "w");
 
 		if (f)
-			print_report(f, qm, 1, &a, ncalib);
+			print_report(f, qm, 1, &a, ncalib,
+				     a.do_prune ? &prep : NULL);
 		if (!f || fclose(f)) {
 			fprintf(stderr, "vision-compile: %s: %s\n", a.report,
 				strerror(errno));
@@ -492,6 +612,7 @@ out:
 		free(labels[i]);
 	free(labels);
 	free(calib);
+	prune_graph_report_free(&prep);
 	vis_qmodel_free(qm);
 	vis_graph_destroy(g);
 	return code;

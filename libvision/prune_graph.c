@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vision authors
+ *
+ * Graph-level one-shot pruning: see prune_graph.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "float_interp.h"
+#include "prune.h"
+#include "prune_graph.h"
+
+/* Patches gathered before each Hessian update, to amortise its threads. */
+#define PG_BATCH_PATCHES 4096
+
+void prune_graph_opts_init(struct prune_graph_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->method = PRUNE_GRAPH_RECONSTRUCT;
+	o->sparsity = 0.5;
+	o->nm_n = 2;
+	o->nm_m = 4;
+}
+
+void prune_graph_report_free(struct prune_graph_report *rep)
+{
+	size_t i;
+
+	if (!rep)
+		return;
+	for (i = 0; i < rep->nlayers; i++)
+		free(rep->layers[i].name);
+	free(rep->layers);
+	memset(rep, 0, sizeof(*rep));
+}
+
+/* The shape of one prunable layer, and where its patches come from. */
+struct pg_layer {
+	const struct vis_node *n;
+	const struct vis_tensor *x; /* input activation */
+	struct vis_tensor *w;
+	size_t rows, cols;
+	size_t npatch; /* patches per inference */
+	/* conv only */
+	int64_t h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
+};
+
+/* Whether node @n is a CONV or FC this code can prune; fills @l. */
+static bool pg_layer_of(struct vis_graph *g, const struct vis_node *n,
+			struct pg_layer *l)
+{
+	const struct vis_tensor *x, *w, *y;
+
+	if (n->dead || (n->op != VIS_OP_CONV && n->op != VIS_OP_FC) ||
+	    n->ninputs < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)
+		return false;
+	x = &g->tensors[n->inputs[0]];
+	w = &g->tensors[n->inputs[1]];
+	y = &g->tensors[n->outputs[0]];
+	if (!w->data || x->data || w->rank < 2)
+		return false;
+	memset(l, 0, sizeof(*l));
+	l->n = n;
+	l->x = x;
+	l->w = &g->tensors[n->inputs[1]];
+	l->rows = (size_t)w->dims[0];
+	l->cols = (size_t)(vis_tensor_numel(w) / w->dims[0]);
+	if (n->op == VIS_OP_FC) {
+		if (!l->cols || vis_tensor_numel(x) % (int64_t)l->cols)
+			return false;
+		l->npatch = (size_t)(vis_tensor_numel(x) / (int64_t)l->cols);
+		return true;
+	}
+	/* CONV: 2-D NHWC, batch 1, weights [O, KH, KW, I]. */
+	if (x->rank != 4 || y->rank != 4 || w->rank != 4 || x->dims[0] != 1 ||
+	    n->attrs.layout != VIS_LAYOUT_NHWC)
+		return false;
+	l->h = x->dims[1];
+	l->wd = x->dims[2];
+	l->c = x->dims[3];
+	l->oh = y->dims[1];
+	l->ow = y->dims[2];
+	l->kh = w->dims[1];
+	l->kw = w->dims[2];
+	l->sh = n->attrs.strides[0];
+	l->sw = n->attrs.strides[1];
+	l->dh = n->attrs.dilations[0];
+	l->dw = n->attrs.dilations[1];
+	l->pt = n->attrs.pads[0];
+	l->pl = n->attrs.pads[1];
+	if (w->dims[3] != l->c)
+		return false; /* grouped or depthwise */
+	l->npatch = (size_t)(l->oh * l->ow);
+	return true;
+}
+
+/* im2col of one NHWC input into @out (npatch x cols), zero padding. */
+static void pg_patches(const struct pg_layer *l, const float *x, float *out)
+{
+	int64_t oy, ox, ky, kx, iy, ix;
+
+	if (l->n->op == VIS_OP_FC) {
+		memcpy(out, x, l->npatch * l->cols * sizeof(*out));
+		return;
+	}
+	for (oy = 0; oy < l->oh; oy++) {
+		for (ox = 0; ox < l->ow; ox++) {
+			for (ky = 0; ky < l->kh; ky++) {
+				iy = oy * l->sh - l->pt + ky * l->dh;
+				for (kx = 0; kx < l->kw; kx++, out += l->c) {
+					ix = ox * l->sw - l->pl + kx * l->dw;
+					if (iy < 0 || iy >= l->h || ix < 0 ||
+					    ix >= l->wd)
+						memset(out, 0,
+						       l->c * sizeof(*out));
+					else
+						memcpy(out,
+						       x + (iy * l->wd + ix) *
+								       l->c,
+						       l->c * sizeof(*out));
+				}
+			}
+		}
+	}
+}
+
+/*
+ * H = X^T X of layer @l's input patches over the calibration set, run
+ * through @g as it is now (the earlier layers pruned).
+ */
+static int pg_hessian(const struct vis_graph *g, const struct pg_layer *l,
+		      const float *calib, size_t n, size_t in_elems,
+		      unsigned int nthreads, struct prune_hessian *hs,
+		      struct vis_error *err)
+{
+	struct vis_interp *ip = NULL;
+	size_t per = PG_BATCH_PATCHES / l->npatch, i, fill = 0;
+	float *buf;
+	int ret;
+
+	if (!per)
+		per = 1;
+	buf = malloc(per * l->npatch * l->cols * sizeof(*buf));
+	if (!buf)
+		return vis_errorf(err, ENOMEM, "out of memory");
+	ret = prune_hessian_init(hs, l->cols);
+	if (ret)
+		goto out;
+	ret = vis_interp_create(g, (int)nthreads, &ip, err);
+	for (i = 0; !ret && i < n; i++) {
+		const float *in = calib + i * in_elems;
+
+		ret = vis_interp_run(ip, &in, NULL, err);
+		if (ret)
+			break;
+		pg_patches(l, vis_interp_tensor(ip, l->n->inputs[0]),
+			   buf + fill * l->npatch * l->cols);
+		if (++fill == per || i + 1 == n) {
+			ret = prune_hessian_add(hs, buf, fill * l->npatch,
+						nthreads);
+			fill = 0;
+		}
+	}
+	if (ret && !err->msg[0])
+		vis_errorf(err, -ret, "%s: gathering its inputs: %s",
+			   l->n->name, strerror(-ret));
+out:
+	vis_interp_destroy(ip);
+	free(buf);
+	return ret;
+}
+
+/* The bias of node @ni, created as zeros when it has none. */
+static float *pg_bias(struct vis_graph *g, int ni, size_t rows)
+{
+	struct vis_node *n = &g->nodes[ni];
+	int64_t dims[1] = { (int64_t)rows };
+	int t;
+
+	if (n->ninputs >= 3 && n->inputs[2] >= 0) {
+		if (vis_tensor_numel(&g->tensors[n->inputs[2]]) !=
+		    (int64_t)rows)
+			return NULL;
+		return g->tensors[n->inputs[2]].data;
+	}
+	t = vis_graph_add_tensor(g, NULL, VIS_DT_FLOAT, 1, dims);
+	if (t < 0 || vis_tensor_alloc_data(&g->tensors[t]))
+		return NULL;
+	n = &g->nodes[ni]; /* the node array may not move, but be safe */
+	n->inputs[2] = t;
+	n->ninputs = 3;
+	return g->tensors[t].data;
+}
+
+static size_t pg_count_zeros(const float *w, size_t count)
+{
+	size_t i, z = 0;
+
+	for (i = 0; i < count; i++)
+		z += w[i] == 0;
+	return z;
+}
+
+/* Prune one layer in place and fill @rl. */
+static int pg_prune_layer(struct vis_graph *g, int ni, const float *calib,
+			  size_t n, size_t in_elems,
+			  const struct prune_graph_opts *o,
+			  struct prune_graph_layer *rl, struct vis_error *err)
+{
+	struct prune_hessian hs = { 0 };
+	struct prune_opts po;
+	struct prune_result res;
+	struct pg_layer l;
+	size_t count;
+	double *mean = NULL, e, base;
+	float *orig = NULL, *zero = NULL, *w, *bias;
+	uint8_t *keep = NULL;
+	int ret;
+
+	pg_layer_of(g, &g->nodes[ni], &l);
+	count = l.rows * l.cols;
+	ret = pg_hessian(g, &l, calib, n, in_elems, o->nthreads, &hs, err);
+	if (ret)
+		goto out;
+	w = l.w->data;
+	orig = malloc(count * sizeof(*orig));
+	zero = calloc(count, sizeof(*zero));
+	keep = malloc(count);
+	mean = malloc(l.cols * sizeof(*mean));
+	if (!orig || !zero || !keep || !mean) {
+		ret = vis_errorf(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(orig, w, count * sizeof(*orig));
+	if (o->method == PRUNE_GRAPH_MAGNITUDE) {
+		ret = prune_magnitude(w, count, o->sparsity, keep);
+		if (!ret)
+			prune_apply_mask(w, keep, count);
+	} else {
+		memset(&po, 0, sizeof(po));
+		po.sparsity = o->method == PRUNE_GRAPH_NM ? 0 : o->sparsity;
+		po.scope = PRUNE_PER_LAYER;
+		if (o->method == PRUNE_GRAPH_NM) {
+			po.nm_n = o->nm_n;
+			po.nm_m = o->nm_m;
+		}
+		po.solve = PRUNE_SOLVE_AUTO;
+		po.nthreads = o->nthreads;
+		ret = prune_reconstruct(w, l.rows, l.cols, hs.h, &po, keep,
+					&res);
+		rl->exact = !ret && res.exact;
+	}
+	if (!ret)
+		ret = prune_hessian_mean(&hs, mean);
+	if (!ret)
+		ret = prune_output_error(orig, w, l.rows, l.cols, hs.h,
+					 o->nthreads, &e);
+	if (!ret)
+		ret = prune_output_error(orig, zero, l.rows, l.cols, hs.h,
+					 o->nthreads, &base);
+	if (ret) {
+		/* Leave the layer as it was. */
+		memcpy(w, orig, count * sizeof(*orig));
+		vis_errorf(err, -ret, "%s: pruning failed: %s",
+			   g->nodes[ni].name,
+			   ret == -EDOM ? "singular calibration system" :
+					  strerror(-ret));
+		goto out;
+	}
+	bias = pg_bias(g, ni, l.rows);
+	if (!bias) {
+		memcpy(w, orig, count * sizeof(*orig));
+		ret = vis_errorf(err, ENOMEM, "%s: no room for its bias",
+				 g->nodes[ni].name);
+		goto out;
+	}
+	prune_bias_correct(orig, w, l.rows, l.cols, mean, bias);
+	rl->rel_err = base > 0 ? sqrt(e / base) : 0;
+	rl->zeros = pg_count_zeros(w, count);
+out:
+	prune_hessian_release(&hs);
+	free(mean);
+	free(keep);
+	free(zero);
+	free(orig);
+	return ret;
+}
+
+static int pg_check(const struct vis_graph *g, size_t n,
+		    const struct prune_graph_opts *o, struct vis_error *err)
+{
+	if (!o || !(o->method == PRUNE_GRAPH_MAGNITUDE ||
+		    o->method == PRUNE_GRAPH_RECONSTRUCT ||
+		    o->method == PRUNE_GRAPH_NM))
+		return vis_errorf(err, EINVAL, "unknown pruning method");
+	if (o->method != PRUNE_GRAPH_NM &&
+	    !(o->sparsity > 0 && o->sparsity < 1))
+		return vis_errorf(err, EINVAL, "sparsity %g is not in (0, 1)",
+				  o->sparsity);
+	if (o->method == PRUNE_GRAPH_NM && !(o->nm_n > 0 && o->nm_n < o->nm_m))
+		return vis_errorf(err, EINVAL, "%u:%u is not an N:M pattern",
+				  o->nm_n, o->nm_m);
+	if (!n)
+		return vis_errorf(err, EINVAL,
+				  "pruning needs calibration data");
+	if (g->ninputs != 1 || g->tensors[g->inputs[0]].dtype != VIS_DT_FLOAT)
+		return vis_errorf(err, EINVAL,
+				  "pruning needs one float graph input");
+	return 0;
+}
+
+int prune_graph(struct vis_graph *g, const float *calib, size_t n,
+		const struct prune_graph_opts *o,
+		struct prune_graph_report *rep, struct vis_error *err)
+{
+	struct prune_graph_report own = { 0 };
+	struct prune_graph_layer *rl;
+	struct vis_error dummy;
+	struct pg_layer l;
+	size_t in_elems, i;
+	int ret, ni;
+
+	if (!err)
+		err = &dummy;
+	err->msg[0] = 0;
+	if (!g || !calib)
+		return vis_errorf(err, EINVAL, "no graph or calibration data");
+	ret = pg_check(g, n, o, err);
+	if (ret)
+		return ret;
+	in_elems = (size_t)vis_tensor_numel(&g->tensors[g->inputs[0]]);
+	if (!rep)
+		rep = &own;
+	memset(rep, 0, sizeof(*rep));
+	for (ni = 0; ni < g->nnodes; ni++)
+		rep->nlayers += pg_layer_of(g, &g->nodes[ni], &l) ||
+				(!g->nodes[ni].dead &&
+				 (g->nodes[ni].op == VIS_OP_CONV ||
+				  g->nodes[ni].op == VIS_OP_FC));
+	rep->layers =
+		calloc(rep->nlayers ? rep->nlayers : 1, sizeof(*rep->layers));
+	if (!rep->layers)
+		return vis_errorf(err, ENOMEM, "out of memory");
+	i = 0;
+	for (ni = 0; ni < g->nnodes && i < rep->nlayers; ni++) {
+		struct vis_node *nd = &g->nodes[ni];
+		const struct vis_tensor *w;
+
+		if (nd->dead || (nd->op != VIS_OP_CONV && nd->op != VIS_OP_FC))
+			continue;
+		rl = &rep->layers[i++];
+		rl->name = strdup(nd->name);
+		if (!rl->name) {
+			ret = vis_errorf(err, ENOMEM, "out of memory");
+			goto fail;
+		}
+		rl->node = ni;
+		rl->op = nd->op;
+		rl->skipped = !pg_layer_of(g, nd, &l) ||
+			      l.cols < PRUNE_GRAPH_MIN_K ||
+			      (o->method == PRUNE_GRAPH_NM && l.cols < o->nm_m);
+		if (rl->skipped) {
+			if (nd->ninputs < 2 || nd->inputs[1] < 0)
+				continue;
+			w = &g->tensors[nd->inputs[1]];
+			if (!w->data || !w->rank)
+				continue;
+			rl->rows = (size_t)w->dims[0];
+			rl->cols = (size_t)(vis_tensor_numel(w) / w->dims[0]);
+			rl->zeros =
+				pg_count_zeros(w->data, rl->rows * rl->cols);
+		} else {
+			rl->rows = l.rows;
+			rl->cols = l.cols;
+			ret = pg_prune_layer(g, ni, calib, n, in_elems, o, rl,
+					     err);
+			if (ret)
+				goto fail;
+		}
+		rep->weights += rl->rows * rl->cols;
+		rep->zeros += rl->zeros;
+	}
+	prune_graph_report_free(&own);
+	return 0;
+fail:
+	prune_graph_report_free(rep);
+	return ret;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright (C) 2026 The vision authors
+ *
+ * Library-internal: one-shot, post-training pruning of a float graph
+ * (graph_passes.h form: NHWC, conv weights [O, KH, KW, I], FC weights
+ * [N, K], bias the third input), before quantization.
+ *
+ * Layer by layer in network order, every CONV and FC is pruned in place:
+ * the float interpreter runs the calibration inputs through the graph
+ * whose earlier layers are already pruned, the layer's input patches
+ * (im2col of the NHWC input in the weights' [KH][KW][C] order for a conv,
+ * the input vector for an FC) go into the calibration Hessian (prune.h),
+ * the weights are pruned (magnitude, reconstruct or N:M with
+ * reconstruction) and the bias corrected with the mean input patch, so
+ * the layer's mean output over the calibration set is unchanged.
+ *
+ * Not pruned (reported as skipped): grouped and depthwise convolutions
+ * (one small filter per channel: every weight counts, and they hold few
+ * of the parameters) and layers whose K is below PRUNE_GRAPH_MIN_K, like
+ * a first 3x3 conv over one grey channel (K = 9): pruning half of nine
+ * taps blinds the filter and saves next to nothing.
+ */
+#ifndef LIBVISION_PRUNE_GRAPH_H
+#define LIBVISION_PRUNE_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+
+/* Layers with a shorter input patch stay dense. */
+#define PRUNE_GRAPH_MIN_K 16
+
+enum prune_graph_method {
+	PRUNE_GRAPH_MAGNITUDE, /* per-layer magnitude mask, then bias fix */
+	PRUNE_GRAPH_RECONSTRUCT, /* OBS/SparseGPT + exact re-solve */
+	PRUNE_GRAPH_NM, /* N:M mask chosen and re-solved likewise */
+};
+
+/**
+ * struct prune_graph_opts - how to prune
+ * @method: &enum prune_graph_method
+ * @sparsity: per-layer fraction pruned, (0, 1); ignored for N:M
+ * @nm_n: N:M: keep @nm_n of every @nm_m consecutive weights along K
+ * @nm_m: likewise
+ * @nthreads: interpreter and solver threads (0: one per CPU)
+ */
+struct prune_graph_opts {
+	enum prune_graph_method method;
+	double sparsity;
+	unsigned int nm_n;
+	unsigned int nm_m;
+	unsigned int nthreads;
+};
+
+/* Defaults: reconstruct, 50%, 2:4 for N:M. */
+void prune_graph_opts_init(struct prune_graph_opts *o);
+
+/**
+ * struct prune_graph_layer - what happened to one layer
+ * @name: node name (owned)
+ * @node: node id in the graph
+ * @op: VIS_OP_CONV or VIS_OP_FC
+ * @rows: output channels
+ * @cols: K, the input patch length
+ * @zeros: weights equal to 0 after pruning
+ * @skipped: left dense (see the DOC above); @zeros then counts the
+ *	model's own zeros
+ * @rel_err: ||X (W - W')^T|| / ||X W^T|| over the calibration patches
+ *	(0 when skipped)
+ * @exact: the exact least-squares re-solve ran
+ */
+struct prune_graph_layer {
+	char *name;
+	int node;
+	int op;
+	size_t rows;
+	size_t cols;
+	size_t zeros;
+	bool skipped;
+	double rel_err;
+	bool exact;
+};
+
+/**
+ * struct prune_graph_report - every CONV and FC layer, in network order
+ * @layers: one per layer
+ * @nlayers: their count
+ * @weights: weights of all listed layers
+ * @zeros: of which zero
+ */
+struct prune_graph_report {
+	struct prune_graph_layer *layers;
+	size_t nlayers;
+	uint64_t weights;
+	uint64_t zeros;
+};
+
+/*
+ * Prune @g in place using @n calibration inputs @calib (graph input 0's
+ * element count of floats each, preprocessed as for vis_quantize()).
+ * @rep (may be NULL) is filled and freed with prune_graph_report_free().
+ * Returns 0 or -errno with a message naming the layer in @err: -EINVAL
+ * for bad options, no calibration data or a graph that is not one input
+ * of floats; -EDOM when a layer's system stays singular.
+ */
+int prune_graph(struct vis_graph *g, const float *calib, size_t n,
+		const struct prune_graph_opts *o,
+		struct prune_graph_report *rep, struct vis_error *err);
+void prune_graph_report_free(struct prune_graph_report *rep);
+
+#endif /* LIBVISION_PRUNE_GRAPH_H */

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (C) 2026 The vision authors
+ *
+ * Graph-level pruning (libvision/prune_graph.c) before quantization:
+ *
+ * - models/fmnist_cnn.onnx pruned on 500 Fashion-MNIST training images
+ *   (50% and 70% reconstruct, 2:4, 50% magnitude), quantized, and run
+ *   through the int8 engine on all 10,000 test images: the issue's
+ *   targets against the float top-1 (within 1.0, 2.5 and 1.5 points),
+ *   reconstruct ahead of magnitude; the masks in the graph's weights are
+ *   exactly the requested sparsity, 2:4 along K;
+ * - one conv alone, so the interpreter is the reference: after bias
+ *   correction the mean output over the calibration inputs is the
+ *   unpruned one; the output error the interpreter measures stays within
+ *   the one reported; reconstruct's is below magnitude's;
+ * - bad options and inputs are refused and leave the graph as it was.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "float_interp.h"
+#include "fmnist_eval.h"
+#include "graph_passes.h"
+#include "prune.h"
+#include "prune_graph.h"
+#include "quantize.h"
+
+#include "kselftest_harness.h"
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static float frand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+}
+
+/* The weights of node @ni. */
+static const struct vis_tensor *weights(const struct vis_graph *g, int ni)
+{
+	return &g->tensors[g->nodes[ni].inputs[1]];
+}
+
+static size_t count_zeros(const float *w, size_t n)
+{
+	size_t i, z = 0;
+
+	for (i = 0; i < n; i++)
+		z += w[i] == 0;
+	return z;
+}
+
+/*
+ * The masks in @g's weights, counted here: every pruned layer holds
+ * exactly the requested zeros, N:M groups along K at most N nonzero.
+ */
+static void check_masks(struct __test_metadata *_metadata,
+			const struct vis_graph *g,
+			const struct prune_graph_report *rep,
+			const struct prune_graph_opts *o)
+{
+	size_t i, r, j, k, pruned = 0;
+
+	for (i = 0; i < rep->nlayers; i++) {
+		const struct prune_graph_layer *l = &rep->layers[i];
+		const struct vis_tensor *w = weights(g, l->node);
+		size_t n = (size_t)vis_tensor_numel(w);
+		size_t z = count_zeros(w->data, n);
+
+		EXPECT_EQ(l->rows * l->cols, n);
+		EXPECT_EQ(l->zeros, z);
+		if (l->skipped) {
+			/* The first conv: K = 9 < PRUNE_GRAPH_MIN_K. */
+			EXPECT_LT(l->cols, PRUNE_GRAPH_MIN_K);
+			continue;
+		}
+		pruned++;
+		if (o->method != PRUNE_GRAPH_NM) {
+			EXPECT_EQ(prune_target_zeros(o->sparsity, n), z);
+			continue;
+		}
+		EXPECT_EQ(n / o->nm_m * (o->nm_m - o->nm_n), z);
+		for (r = 0; r < l->rows; r++) {
+			for (j = 0; j < l->cols; j += o->nm_m) {
+				size_t nz = 0;
+
+				for (k = j; k < j + o->nm_m && k < l->cols; k++)
+					nz += w->data[r * l->cols + k] != 0;
+				ASSERT_LE(nz, o->nm_n);
+			}
+		}
+	}
+	/* conv2, conv3 and the FC. */
+	EXPECT_EQ(3, pruned);
+}
+
+struct config {
+	const char *name;
+	enum prune_graph_method method;
+	double sparsity;
+	double max_loss; /* points below float top-1; < 0: no target */
+	double top1;
+};
+
+TEST(fmnist_cnn_pruned_int8)
+{
+	struct config cfg[] = {
+		{ "50% reconstruct", PRUNE_GRAPH_RECONSTRUCT, 0.5, 1.0, 0 },
+		{ "70% reconstruct", PRUNE_GRAPH_RECONSTRUCT, 0.7, 2.5, 0 },
+		{ "2:4 reconstruct", PRUNE_GRAPH_NM, 0, 1.5, 0 },
+		{ "50% magnitude", PRUNE_GRAPH_MAGNITUDE, 0.5, -1, 0 },
+	};
+	struct vis_dataset_opts dopts = { .labels = FMNIST
+					  "t10k-labels-idx1-ubyte.gz" };
+	struct vis_preprocess pp = fmnist_pp();
+	struct vis_error err = { { 0 } };
+	struct vis_dataset *ds = NULL;
+	struct prune_graph_report rep;
+	struct prune_graph_opts po;
+	struct vis_quant_opts qo;
+	struct vis_qmodel *qm = NULL;
+	struct vis_graph *g, *pg;
+	size_t ncal = 0, n, i, c, ncfg = sizeof(cfg) / sizeof(cfg[0]);
+	float *cal, *x;
+	int32_t *labels;
+	double fl, q8, t0, tp;
+
+	g = fmnist_load(FMNIST_CNN_ONNX, &err);
+	ASSERT_NE(NULL, g) TH_LOG("%s", err.msg);
+	cal = fmnist_calib_set(500, &ncal, &err);
+	ASSERT_NE(NULL, cal) TH_LOG("%s", err.msg);
+	ASSERT_EQ(500, ncal);
+	ASSERT_EQ(0, vis_dataset_open(FMNIST "t10k-images-idx3-ubyte.gz",
+				      &dopts, &ds, &err))
+	TH_LOG("%s", err.msg);
+	/* Under the sanitizers a fifth of the test set, one config. */
+	n = SANITIZED ? 2000 : vis_dataset_count(ds);
+	if (SANITIZED)
+		ncfg = 1;
+	x = malloc(n * 784 * sizeof(float));
+	labels = malloc(n * sizeof(*labels));
+	ASSERT_NE(NULL, x);
+	ASSERT_NE(NULL, labels);
+	ASSERT_EQ(0, vis_dataset_load(ds, NULL, n, &pp, x, labels, &err))
+	TH_LOG("%s", err.msg);
+	fl = fmnist_top1(g, NULL, ds, x, labels, n);
+	ASSERT_GT(fl, 0);
+	if (n == 10000)
+		/* The trainer's figure (models/metrics.json), from PyTorch. */
+		EXPECT_LT(fabs(fl - 92.76), 0.055);
+
+	for (c = 0; c < ncfg; c++) {
+		pg = vis_graph_clone(g);
+		ASSERT_NE(NULL, pg);
+		prune_graph_opts_init(&po);
+		po.method = cfg[c].method;
+		po.sparsity = cfg[c].sparsity;
+		t0 = fmnist_now();
+		ASSERT_EQ(0, prune_graph(pg, cal, ncal, &po, &rep, &err))
+		TH_LOG("%s: %s", cfg[c].name, err.msg);
+		tp = fmnist_now() - t0;
+		check_masks(_metadata, pg, &rep, &po);
+		for (i = 0; i < rep.nlayers; i++)
+			TH_LOG("  %s %-40s %4zux%-5zu sparsity %5.1f%% rel err %.4f%s",
+			       cfg[c].name, rep.layers[i].name,
+			       rep.layers[i].rows, rep.layers[i].cols,
+			       100.0 * rep.layers[i].zeros /
+				       (rep.layers[i].rows *
+					rep.layers[i].cols),
+			       rep.layers[i].rel_err,
+			       rep.layers[i].skipped ? " (skipped)" : "");
+		vis_quant_opts_init(&qo);
+		ASSERT_EQ(0, vis_quantize(pg, cal, ncal, &qo, &qm, &err))
+		TH_LOG("%s", err.msg);
+		q8 = fmnist_top1(NULL, qm, ds, NULL, labels, n);
+		ASSERT_GT(q8, 0);
+		cfg[c].top1 = q8;
+		TH_LOG("%s: pruned in %.1f s, %.1f%% of all conv/FC weights zero",
+		       cfg[c].name, tp, 100.0 * rep.zeros / rep.weights);
+		vis_qmodel_free(qm);
+		qm = NULL;
+		prune_graph_report_free(&rep);
+		vis_graph_destroy(pg);
+	}
+
+	TH_LOG("int8 top-1 on %zu Fashion-MNIST test images (float %.2f%%):", n,
+	       fl);
+	for (c = 0; c < ncfg; c++)
+		TH_LOG("  %-16s %6.2f%% (%+.2f points)", cfg[c].name,
+		       cfg[c].top1, cfg[c].top1 - fl);
+	for (c = 0; c < ncfg && n == 10000; c++)
+		if (cfg[c].max_loss >= 0)
+			EXPECT_GE(cfg[c].top1, fl - cfg[c].max_loss)
+	TH_LOG("%s misses its target", cfg[c].name);
+	if (ncfg == 4)
+		EXPECT_GT(cfg[0].top1, cfg[3].top1);
+
+	free(x);
+	free(labels);
+	free(cal);
+	vis_dataset_free(ds);
+	vis_graph_destroy(g);
+}
+/* ---- one conv, the interpreter as reference -------------------------------- */
+
+#define SC_C 8
+#define SC_O 12
+#define SC_HW 10
+#define SC_N 64
+#define SC_IN (SC_C * SC_HW * SC_HW)
+#define SC_OUT (SC_O * SC_HW * SC_HW)
+
+static int sc_tensor(struct vis_graph *g, const char *name, int rank,
+		     int64_t d0, int64_t d1, int64_t d2, int64_t d3)
+{
+	int64_t d[4] = { d0, d1, d2, d3 };
+
+	return vis_graph_add_tensor(g, name, VIS_DT_FLOAT, rank, d);
+}
+
+/* x [1, C, HW, HW] NCHW -> 3x3 conv, pad 1, no activation, then NHWC. */
+static struct vis_graph *one_conv(void)
+{
+	struct vis_graph *g = vis_graph_create();
+	int x, w, b, y, n, i;
+	struct vis_attrs *a;
+
+	if (!g)
+		return NULL;
+	/* The same weights every time. */
+	rng = 0x2545f4914f6cdd1dull;
+	x = sc_tensor(g, "x", 4, 1, SC_C, SC_HW, SC_HW);
+	w = sc_tensor(g, "w", 4, SC_O, SC_C, 3, 3);
+	b = sc_tensor(g, "b", 1, SC_O, 0, 0, 0);
+	y = sc_tensor(g, "y", 4, 1, SC_O, SC_HW, SC_HW);
+	if (x < 0 || w < 0 || b < 0 || y < 0 ||
+	    vis_tensor_alloc_data(&g->tensors[w]) ||
+	    vis_tensor_alloc_data(&g->tensors[b]))
+		goto fail;
+	g->tensors[x].layout = g->tensors[y].layout = VIS_LAYOUT_NCHW;
+	for (i = 0; i < SC_O * SC_C * 9; i++)
+		g->tensors[w].data[i] = 0.3f * frand();
+	for (i = 0; i < SC_O; i++)
+		g->tensors[b].data[i] = 0.1f * frand();
+	n = vis_graph_add_node(g, "conv", VIS_OP_CONV);
+	if (n < 0)
+		goto fail;
+	g->nodes[n].inputs[0] = x;
+	g->nodes[n].inputs[1] = w;
+	g->nodes[n].inputs[2] = b;
+	g->nodes[n].ninputs = 3;
+	g->nodes[n].outputs[0] = y;
+	g->nodes[n].noutputs = 1;
+	a = &g->nodes[n].attrs;
+	a->kernel[0] = a->kernel[1] = 3;
+	a->strides[0] = a->strides[1] = 1;
+	a->dilations[0] = a->dilations[1] = 1;
+	a->pads[0] = a->pads[1] = a->pads[2] = a->pads[3] = 1;
+	a->group = 1;
+	a->layout = VIS_LAYOUT_NCHW;
+	g->inputs = malloc(sizeof(int));
+	g->outputs = malloc(sizeof(int));
+	if (!g->inputs || !g->outputs)
+		goto fail;
+	g->inputs[0] = x;
+	g->outputs[0] = y;
+	g->ninputs = g->noutputs = 1;
+	if (vis_graph_optimize(g, VIS_PASS_ALL, NULL))
+		goto fail;
+	return g;
+fail:
+	vis_graph_destroy(g);
+	return NULL;
+}
+
+/* Outputs of @g on the @SC_N inputs @x, into @y (SC_N x SC_OUT). */
+static int run_all(const struct vis_graph *g, const float *x, float *y)
+{
+	struct vis_interp *ip;
+	int i, ret = vis_interp_create(g, 1, &ip, NULL);
+
+	for (i = 0; !ret && i < SC_N; i++) {
+		const float *in = x + (size_t)i * SC_IN;
+		float *out = y + (size_t)i * SC_OUT;
+
+		ret = vis_interp_run(ip, &in, &out, NULL);
+	}
+	if (!ret || ip)
+		vis_interp_destroy(ip);
+	return ret;
+}
+
+/* The interpreter's squared output error of @method at 50%. */
+static double one_conv_case(struct __test_metadata *_metadata,
+			    enum prune_graph_method method, const float *x,
+			    const float *y0, const float *bias0)
+{
+	struct prune_graph_report rep;
+	struct prune_graph_opts o;
+	struct vis_graph *g = one_conv();
+	double mean0[SC_O] = { 0 }, mean1[SC_O] = { 0 }, e = 0, base = 0;
+	float *y1 = malloc(sizeof(float) * SC_N * SC_OUT);
+	size_t i;
+
+	if (!g || !y1) {
+		free(y1);
+		vis_graph_destroy(g);
+		return -1;
+	}
+	prune_graph_opts_init(&o);
+	o.method = method;
+	o.sparsity = 0.5;
+	EXPECT_EQ(0, prune_graph(g, x, SC_N, &o, &rep, NULL));
+	EXPECT_EQ(1, rep.nlayers);
+	EXPECT_EQ(SC_O * SC_C * 9 / 2, rep.zeros);
+	EXPECT_EQ(0, run_all(g, x, y1));
+	/* NHWC output: the channel varies fastest. */
+	for (i = 0; i < (size_t)SC_N * SC_OUT; i++) {
+		double b = bias0[i % SC_O];
+
+		mean0[i % SC_O] += y0[i];
+		mean1[i % SC_O] += y1[i];
+		e += ((double)y1[i] - y0[i]) * ((double)y1[i] - y0[i]);
+		base += (y0[i] - b) * (y0[i] - b);
+	}
+	/* Bias correction keeps the mean output. */
+	for (i = 0; i < SC_O; i++)
+		EXPECT_LT(fabs(mean1[i] - mean0[i]) / (SC_N * SC_HW * SC_HW),
+			  1e-4);
+	/* Centering the error only lowers it below the reported one. */
+	if (rep.nlayers == 1)
+		EXPECT_LE(e, rep.layers[0].rel_err * rep.layers[0].rel_err *
+					     base * (1 + 1e-4) +
+				     1e-9);
+	EXPECT_GT(e, 0);
+	prune_graph_report_free(&rep);
+	free(y1);
+	vis_graph_destroy(g);
+	return e;
+}
+
+TEST(one_conv_against_interpreter)
+{
+	struct vis_graph *g = one_conv();
+	float *x = malloc(sizeof(float) * SC_N * SC_IN);
+	float *y0 = malloc(sizeof(float) * SC_N * SC_OUT);
+	float bias0[SC_O];
+	double er, em;
+	size_t i;
+
+	ASSERT_NE(NULL, g);
+	ASSERT_NE(NULL, x);
+	ASSERT_NE(NULL, y0);
+	/* Inputs with a non-zero mean, so the bias correction matters. */
+	for (i = 0; i < (size_t)SC_N * SC_IN; i++)
+		x[i] = 0.5f + 0.5f * frand();
+	ASSERT_EQ(0, run_all(g, x, y0));
+	memcpy(bias0, g->tensors[g->nodes[0].inputs[2]].data, sizeof(bias0));
+	er = one_conv_case(_metadata, PRUNE_GRAPH_RECONSTRUCT, x, y0, bias0);
+	em = one_conv_case(_metadata, PRUNE_GRAPH_MAGNITUDE, x, y0, bias0);
+	TH_LOG("output error^2: reconstruct %.4g, magnitude %.4g", er, em);
+	EXPECT_GT(er, 0);
+	/* Independent inputs: H is near diagonal, so the gain is modest. */
+	EXPECT_LT(er, 0.9 * em);
+	free(x);
+	free(y0);
+	vis_graph_destroy(g);
+}
+
+/* ---- bad input ------------------------------------------------------------- */
+
+TEST(bad_options_leave_the_graph_alone)
+{
+	struct vis_error err = { { 0 } };
+	struct prune_graph_opts o;
+	struct vis_graph *g = one_conv();
+	float *x = malloc(sizeof(float) * SC_N * SC_IN), w0[SC_O * SC_C * 9];
+	const double bad_sparsity[] = { 0, 1, -0.1, 1.5, NAN, INFINITY };
+	size_t i;
+
+	ASSERT_NE(NULL, g);
+	ASSERT_NE(NULL, x);
+	for (i = 0; i < (size_t)SC_N * SC_IN; i++)
+		x[i] = frand();
+	memcpy(w0, weights(g, 0)->data, sizeof(w0));
+	for (i = 0; i < sizeof(bad_sparsity) / sizeof(bad_sparsity[0]); i++) {
+		prune_graph_opts_init(&o);
+		o.sparsity = bad_sparsity[i];
+		EXPECT_EQ(-EINVAL, prune_graph(g, x, SC_N, &o, NULL, &err));
+		EXPECT_NE(0, err.msg[0]);
+	}
+	prune_graph_opts_init(&o);
+	EXPECT_EQ(-EINVAL, prune_graph(g, x, 0, &o, NULL, &err));
+	TH_LOG("no data: %s", err.msg);
+	EXPECT_EQ(-EINVAL, prune_graph(g, NULL, SC_N, &o, NULL, &err));
+	EXPECT_EQ(-EINVAL, prune_graph(NULL, x, SC_N, &o, NULL, &err));
+	o.method = PRUNE_GRAPH_NM;
+	o.nm_n = 4;
+	EXPECT_EQ(-EINVAL, prune_graph(g, x, SC_N, &o, NULL, &err));
+	o.nm_n = 0;
+	EXPECT_EQ(-EINVAL, prune_graph(g, x, SC_N, &o, NULL, &err));
+	o.method = (enum prune_graph_method)99;
+	EXPECT_EQ(-EINVAL, prune_graph(g, x, SC_N, &o, NULL, &err));
+	/* Non-finite calibration data. */
+	prune_graph_opts_init(&o);
+	x[SC_IN * 3 + 17] = NAN;
+	EXPECT_EQ(-EINVAL, prune_graph(g, x, SC_N, &o, NULL, &err));
+	TH_LOG("NaN input: %s", err.msg);
+	EXPECT_EQ(0, memcmp(w0, weights(g, 0)->data, sizeof(w0)));
+	free(x);
+	vis_graph_destroy(g);
+}
+
+TEST_HARNESS_MAIN
