@@ -7,7 +7,10 @@
  * quantization cost (SQNR and cosine similarity against the float model).
  * With --prune, the float model is first pruned one-shot on the same
  * calibration images (prune_graph.h) and the report lists each layer's
- * sparsity and relative output error.
+ * sparsity and relative output error. With --accuracy-budget, the
+ * per-layer sparsities are searched for instead (prune_budget.h) on the
+ * labelled --eval images, and the report lists the choice and the float
+ * and int8 top-1 it measured.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +24,7 @@
 #include "dataset.h"
 #include "graph_passes.h"
 #include "onnx_import.h"
+#include "prune_budget.h"
 #include "prune_graph.h"
 #include "quantize.h"
 
@@ -50,6 +54,10 @@ struct args {
 	struct vis_quant_opts q;
 	struct prune_graph_opts prune;
 	bool do_prune;
+	double budget; /* < 0: no accuracy budget */
+	const char *eval;
+	const char *eval_labels;
+	size_t eval_count;
 	int quiet;
 };
 
@@ -68,6 +76,12 @@ static void usage(FILE *f, const char *prog)
 		"                             of zero weights, in (0, 1), before quantizing\n"
 		"      --prune-method M       reconstruct|magnitude|2:4 (default\n"
 		"                             reconstruct; 2:4 needs no SPARSITY)\n"
+		"      --accuracy-budget PCT  choose per-layer sparsities costing at most\n"
+		"                             PCT points of int8 top-1 against float on\n"
+		"                             the --eval images (with --prune-method)\n"
+		"      --eval IDX|DIR         labelled images for --accuracy-budget\n"
+		"      --eval-labels FILE     their labels (IDX or text)\n"
+		"      --eval-count N         use the first N (default 2000)\n"
 		"      --mean M[,M,M]         preprocessing mean (x = (p/255 - mean) / std)\n"
 		"      --std S[,S,S]          preprocessing standard deviation\n"
 		"  -r, --report FILE          write the report as JSON\n"
@@ -118,6 +132,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "report", required_argument, NULL, 'r' },
 		{ "prune", required_argument, NULL, 'P' },
 		{ "prune-method", required_argument, NULL, 'X' },
+		{ "accuracy-budget", required_argument, NULL, 'B' },
+		{ "eval", required_argument, NULL, 'E' },
+		{ "eval-labels", required_argument, NULL, 'L' },
+		{ "eval-count", required_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -128,6 +146,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->count = 500;
+	a->budget = -1;
+	a->eval_count = 2000;
 	vis_quant_opts_init(&a->q);
 	prune_graph_opts_init(&a->prune);
 	while ((c = getopt_long(argc, argv, "o:c:n:m:p:l:r:qh", opts, NULL)) !=
@@ -219,6 +239,34 @@ static int parse_args(int argc, char **argv, struct args *a)
 			}
 			has_method = true;
 			break;
+		case 'B':
+			errno = 0;
+			a->budget = strtod(optarg, &end);
+			if (*end || errno || end == optarg ||
+			    !(a->budget >= 0 && a->budget <= 100)) {
+				fprintf(stderr,
+					"vision-compile: --accuracy-budget: '%s' is not a number of points in [0, 100]\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'E':
+			a->eval = optarg;
+			break;
+		case 'L':
+			a->eval_labels = optarg;
+			break;
+		case 'N':
+			errno = 0;
+			a->eval_count = strtoul(optarg, &end, 10);
+			if (*end || errno || !a->eval_count ||
+			    optarg[0] == '-') {
+				fprintf(stderr,
+					"vision-compile: --eval-count: '%s' is not a positive number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'q':
 			a->quiet = 1;
 			break;
@@ -246,7 +294,25 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return EXIT_USAGE;
 		}
 	}
-	if (has_method && a->prune.method == PRUNE_GRAPH_NM)
+	if (a->budget >= 0 &&
+	    (a->do_prune && a->prune.method != PRUNE_GRAPH_NM)) {
+		fprintf(stderr,
+			"vision-compile: --accuracy-budget chooses the sparsity: no --prune\n");
+		return EXIT_USAGE;
+	}
+	if (a->budget >= 0 && (!a->eval || !a->eval_labels)) {
+		fprintf(stderr,
+			"vision-compile: --accuracy-budget needs --eval IMAGES and --eval-labels LABELS\n");
+		return EXIT_USAGE;
+	}
+	if (a->budget < 0 && (a->eval || a->eval_labels)) {
+		fprintf(stderr,
+			"vision-compile: --eval is for --accuracy-budget\n");
+		return EXIT_USAGE;
+	}
+	if (a->budget >= 0)
+		a->do_prune = false;
+	else if (has_method && a->prune.method == PRUNE_GRAPH_NM)
 		a->do_prune = true;
 	else if (has_method && !a->do_prune) {
 		fprintf(stderr,
@@ -351,9 +417,72 @@ static void print_prune(FILE *f, const struct prune_graph_report *pr, int json,
 			      0.0);
 }
 
+/* The accuracy-budget search: per layer its choice, then the totals. */
+static void print_budget(FILE *f, const struct prune_budget_report *br,
+			 int json, const struct args *a)
+{
+	double sp = br->prunable_weights ?
+			    (double)br->pruned / br->prunable_weights :
+			    0.0;
+	double sa = br->all_weights ? (double)br->pruned / br->all_weights :
+				      0.0;
+	size_t i;
+
+	if (json) {
+		fprintf(f,
+			"  \"accuracy_budget\": {\"budget\": %.4f, \"method\": \"%s\""
+			", \"eval_images\": %zu, \"float_top1\": %.4f"
+			", \"int8_top1\": %.4f, \"met\": %s"
+			", \"predicted_drop\": %.4f, \"int8_tries\": %u"
+			", \"prunable_weights\": %" PRIu64
+			", \"all_weights\": %" PRIu64 ", \"pruned\": %" PRIu64
+			", \"sparsity_prunable\": %.4f, \"sparsity_all\": %.4f"
+			", \"layers\": [\n",
+			a->budget, prune_methods[a->prune.method],
+			br->eval_count, br->float_top1, br->int8_top1,
+			br->met ? "true" : "false", br->predicted, br->tries,
+			br->prunable_weights, br->all_weights, br->pruned, sp,
+			sa);
+		for (i = 0; i < br->nlayers; i++) {
+			const struct prune_budget_layer *l = &br->layers[i];
+
+			fprintf(f,
+				"    {\"name\": \"%s\", \"weights\": %zu"
+				", \"prunable\": %s, \"sparsity\": %.4f"
+				", \"zeros\": %zu, \"predicted_drop\": %.4f}%s\n",
+				l->name, l->weights,
+				l->prunable ? "true" : "false", l->sparsity,
+				l->zeros, l->predicted,
+				i + 1 < br->nlayers ? "," : "");
+		}
+		fprintf(f, "  ]},\n");
+		return;
+	}
+	fprintf(f, "%-32s %9s %9s %9s %10s\n", "budget layer", "weights",
+		"sparsity", "zeros", "pred drop");
+	for (i = 0; i < br->nlayers; i++) {
+		const struct prune_budget_layer *l = &br->layers[i];
+
+		fprintf(f, "%-32.32s %9zu %8.1f%% %9zu %10.2f%s\n", l->name,
+			l->weights, 100 * l->sparsity, l->zeros, l->predicted,
+			l->prunable ? "" : " (kept dense)");
+	}
+	fprintf(f,
+		"accuracy budget %.2f points (%s, %zu eval images): %" PRIu64
+		" of %" PRIu64
+		" prunable weights pruned (%.1f%%; %.1f%% of all %" PRIu64
+		"); top-1 float %.2f%%, int8 %.2f%% (%+.2f; predicted drop %.2f)%s\n",
+		a->budget, prune_methods[a->prune.method], br->eval_count,
+		br->pruned, br->prunable_weights, 100 * sp, 100 * sa,
+		br->all_weights, br->float_top1, br->int8_top1,
+		br->int8_top1 - br->float_top1, br->predicted,
+		br->met ? "" : " -- BUDGET NOT MET");
+}
+
 static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 			 const struct args *a, size_t ncalib,
-			 const struct prune_graph_report *pr)
+			 const struct prune_graph_report *pr,
+			 const struct prune_budget_report *br)
 {
 	static const char *const methods[] = { "minmax", "percentile", "mse",
 					       "kl" };
@@ -372,6 +501,8 @@ static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 			qm->arena_naive);
 		if (pr)
 			print_prune(f, pr, 1, a);
+		if (br)
+			print_budget(f, br, 1, a);
 		fprintf(f, "  \"layers\": [\n");
 		for (i = 0; i < qm->nlayers; i++) {
 			const struct vis_qlayer *l = &qm->layers[i];
@@ -391,6 +522,8 @@ static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 	}
 	if (pr)
 		print_prune(f, pr, 0, a);
+	if (br)
+		print_budget(f, br, 0, a);
 	fprintf(f, "%-24s %-16s %10s %9s %8s %8s\n", "layer", "op", "MACs",
 		"weights", "SQNR dB", "cosine");
 	for (i = 0; i < qm->nlayers; i++) {
@@ -448,31 +581,79 @@ static int find_wrong_size(const struct vis_dataset *ds, const size_t *idx,
 	return found;
 }
 
+/* The model's preprocessing, as the calibration and evaluation need. */
+static int model_pp(const struct args *a, const struct vis_graph *g,
+		    struct vis_preprocess *pp, size_t *elems)
+{
+	const struct vis_tensor *x = &g->tensors[g->inputs[0]];
+	struct vis_error err = { { 0 } };
+
+	memset(pp, 0, sizeof(*pp));
+	pp->height = (uint32_t)x->dims[1];
+	pp->width = (uint32_t)x->dims[2];
+	pp->color = x->dims[3] == 1 ? VISION_MODEL_COLOR_GREY :
+				      VISION_MODEL_COLOR_RGB;
+	pp->resize = a->q.resize;
+	pp->layout = VIS_PP_NHWC;
+	pp->no_resize = true;
+	memcpy(pp->mean, a->q.mean, sizeof(pp->mean));
+	memcpy(pp->std, a->q.std, sizeof(pp->std));
+	if (vis_preprocess_check(pp, elems, &err)) {
+		fprintf(stderr, "vision-compile: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* The first --eval-count labelled evaluation images, preprocessed. */
+static int load_eval(const struct args *a, const struct vis_graph *g,
+		     float **data, int32_t **labels, size_t *n)
+{
+	struct vis_dataset_opts dopts = { .labels = a->eval_labels };
+	struct vis_error err = { { 0 } };
+	struct vis_dataset *ds = NULL;
+	struct vis_preprocess pp;
+	size_t elems;
+	int code = model_pp(a, g, &pp, &elems);
+
+	if (code)
+		return code;
+	if (vis_dataset_open(a->eval, &dopts, &ds, &err)) {
+		fprintf(stderr, "vision-compile: --eval: %s\n", err.msg);
+		return EXIT_CALIB;
+	}
+	*n = vis_dataset_count(ds);
+	if (*n > a->eval_count)
+		*n = a->eval_count;
+	if (!*n) {
+		fprintf(stderr, "vision-compile: %s: no images\n", a->eval);
+		vis_dataset_free(ds);
+		return EXIT_CALIB_EMPTY;
+	}
+	*data = malloc(*n * elems * sizeof(float));
+	*labels = malloc(*n * sizeof(**labels));
+	if (!*data || !*labels) {
+		code = EXIT_ERROR;
+	} else if (vis_dataset_load(ds, NULL, *n, &pp, *data, *labels, &err)) {
+		fprintf(stderr, "vision-compile: --eval: %s\n", err.msg);
+		code = EXIT_CALIB;
+	}
+	vis_dataset_free(ds);
+	return code;
+}
+
 static int load_calib(const struct args *a, const struct vis_graph *g,
 		      float **data, size_t *n)
 {
-	const struct vis_tensor *x = &g->tensors[g->inputs[0]];
 	struct vis_preprocess pp;
 	struct vis_dataset *ds = NULL;
 	struct vis_error err = { { 0 } };
 	struct stat st;
 	size_t elems, *idx = NULL;
-	int ret, code = EXIT_OK;
+	int ret, code = model_pp(a, g, &pp, &elems);
 
-	memset(&pp, 0, sizeof(pp));
-	pp.height = (uint32_t)x->dims[1];
-	pp.width = (uint32_t)x->dims[2];
-	pp.color = x->dims[3] == 1 ? VISION_MODEL_COLOR_GREY :
-				     VISION_MODEL_COLOR_RGB;
-	pp.resize = a->q.resize;
-	pp.layout = VIS_PP_NHWC;
-	pp.no_resize = true;
-	memcpy(pp.mean, a->q.mean, sizeof(pp.mean));
-	memcpy(pp.std, a->q.std, sizeof(pp.std));
-	if (vis_preprocess_check(&pp, &elems, &err)) {
-		fprintf(stderr, "vision-compile: %s\n", err.msg);
-		return EXIT_USAGE;
-	}
+	if (code)
+		return code;
 	ret = vis_dataset_open(a->calib, NULL, &ds, &err);
 	if (ret) {
 		fprintf(stderr, "vision-compile: %s\n", err.msg);
@@ -519,6 +700,11 @@ int main(int argc, char **argv)
 	struct vis_graph *g = NULL;
 	struct vis_qmodel *qm = NULL;
 	struct prune_graph_report prep = { 0 };
+	struct prune_budget_report brep = { 0 };
+	struct prune_budget_opts bo;
+	int32_t *eval_labels = NULL;
+	float *eval = NULL;
+	size_t neval = 0;
 	char **labels = NULL;
 	uint32_t nlabels = 0, i;
 	float *calib = NULL;
@@ -562,6 +748,28 @@ int main(int argc, char **argv)
 	code = load_calib(&a, g, &calib, &ncalib);
 	if (code)
 		goto out;
+	if (a.budget >= 0) {
+		code = load_eval(&a, g, &eval, &eval_labels, &neval);
+		if (code)
+			goto out;
+		prune_budget_opts_init(&bo);
+		bo.budget = a.budget;
+		bo.method = a.prune.method;
+		bo.quant = &a.q;
+		ret = prune_budget(g, calib, ncalib, eval, eval_labels, neval,
+				   &bo, &brep, &err);
+		if (ret) {
+			fprintf(stderr,
+				"vision-compile: %s: accuracy budget: %s\n",
+				a.model, err.msg);
+			code = ret == -EINVAL ? EXIT_USAGE : EXIT_ERROR;
+			goto out;
+		}
+		if (!brep.met)
+			fprintf(stderr,
+				"vision-compile: warning: int8 top-1 %.2f%% misses the budget (float %.2f%% - %.2f) even dense\n",
+				brep.int8_top1, brep.float_top1, a.budget);
+	}
 	if (a.do_prune) {
 		ret = prune_graph(g, calib, ncalib, &a.prune, &prep, &err);
 		if (ret) {
@@ -594,13 +802,15 @@ int main(int argc, char **argv)
 	}
 	if (!a.quiet)
 		print_report(stdout, qm, 0, &a, ncalib,
-			     a.do_prune ? &prep : NULL);
+			     a.do_prune ? &prep : NULL,
+			     a.budget >= 0 ? &brep : NULL);
 	if (a.report) {
 		FILE *f = fopen(a.report, "w");
 
 		if (f)
 			print_report(f, qm, 1, &a, ncalib,
-				     a.do_prune ? &prep : NULL);
+				     a.do_prune ? &prep : NULL,
+				     a.budget >= 0 ? &brep : NULL);
 		if (!f || fclose(f)) {
 			fprintf(stderr, "vision-compile: %s: %s\n", a.report,
 				strerror(errno));
@@ -613,6 +823,9 @@ out:
 	free(labels);
 	free(calib);
 	prune_graph_report_free(&prep);
+	prune_budget_report_free(&brep);
+	free(eval);
+	free(eval_labels);
 	vis_qmodel_free(qm);
 	vis_graph_destroy(g);
 	return code;
