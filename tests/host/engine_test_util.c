@@ -445,3 +445,14 @@ bool one_op_rejected_log(const char *test, const struct one_op *o,
 	}
 	return ok;
 }
+
+float xorshift_unit(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return (float)((x >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+}

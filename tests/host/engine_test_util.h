@@ -23,6 +23,12 @@
 extern uint64_t rng_state;
 
 void rng_seed(uint64_t seed);
+
+/*
+ * Plain xorshift64 over the caller's own @state: a float uniform in
+ * [-1, 1), for tests that keep a generator of their own.
+ */
+float xorshift_unit(uint64_t *state);
 uint32_t rnd(void);
 /* Uniform in [lo, hi]. */
 int32_t rnd_range(int32_t lo, int32_t hi);

@@ -21,6 +21,7 @@
 
 #include "float_interp.h"
 #include "graph_passes.h"
+#include "engine_test_util.h"
 
 #include "kselftest_harness.h"
 
@@ -28,10 +29,7 @@ static uint64_t rng = 88172645463325252ull;
 
 static float frand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+	return xorshift_unit(&rng);
 }
 
 static float *rand_buf(int64_t n)

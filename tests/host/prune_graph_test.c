@@ -30,6 +30,7 @@
 #include "prune.h"
 #include "prune_graph.h"
 #include "quantize.h"
+#include "engine_test_util.h"
 
 #include "kselftest_harness.h"
 
@@ -37,10 +38,7 @@ static uint64_t rng = 0x2545f4914f6cdd1dull;
 
 static float frand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+	return xorshift_unit(&rng);
 }
 
 /* The weights of node @ni. */

@@ -36,6 +36,7 @@
 #include "onnx_import.h"
 #include "quantize.h"
 #include "vis_engine.h"
+#include "engine_test_util.h"
 
 #include "kselftest_harness.h"
 
@@ -43,10 +44,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static float frand(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+	return xorshift_unit(&rng);
 }
 
 static struct vis_graph *load_cnn(struct __test_metadata *_metadata)
