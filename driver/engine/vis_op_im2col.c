@@ -50,9 +50,11 @@ void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,
 			s64 hi = clamp_t(s64, (s64)g->w - ix0, lo, g->kw);
 
 			memset(dst, zp, (size_t)lo * g->cin);
-			memcpy(dst + (size_t)lo * g->cin,
-			       row + (size_t)(ix0 + lo) * g->cin,
-			       (size_t)(hi - lo) * g->cin);
+			/* None in bounds: ix0 + lo may lie outside the row. */
+			if (hi > lo)
+				memcpy(dst + (size_t)lo * g->cin,
+				       row + (size_t)(ix0 + lo) * g->cin,
+				       (size_t)(hi - lo) * g->cin);
 			memset(dst + (size_t)hi * g->cin, zp,
 			       (size_t)(g->kw - hi) * g->cin);
 			continue;
