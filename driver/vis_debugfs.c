@@ -13,6 +13,11 @@
  * ``state``
  *	one line per core (jobs run, failed, timed out, resets, jobs queued,
  *	busy time), one line per live model, the last job errors.
+ * ``stats``
+ *	what the cores read their inputs from, one ``name: value`` per
+ *	line: ``tensor_inputs``, ``frames_native`` (camera frames in the
+ *	device's own buffers) and ``frames_imported`` (frames read in place
+ *	from imported dma-bufs, e.g. V4L2 buffers: the zero-copy path).
  * ``fault``
  *	fault injection (see vis_backend_fault.c): write ``none`` or
  *	``complete|fail|hang [count]``; read back the armed mode and count.
@@ -72,6 +77,20 @@ static int vis_dbg_state_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vis_dbg_state);
 
+static int vis_dbg_stats_show(struct seq_file *s, void *unused)
+{
+	struct vis_device *vdev = s->private;
+
+	seq_printf(s, "tensor_inputs: %lld\n",
+		   (s64)atomic64_read(&vdev->inputs.tensors));
+	seq_printf(s, "frames_native: %lld\n",
+		   (s64)atomic64_read(&vdev->inputs.frames_native));
+	seq_printf(s, "frames_imported: %lld\n",
+		   (s64)atomic64_read(&vdev->inputs.frames_imported));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vis_dbg_stats);
+
 static ssize_t vis_dbg_fault_read(struct file *f, char __user *buf, size_t n,
 				  loff_t *ppos)
 {
@@ -121,6 +140,7 @@ void vis_debugfs_init(struct vis_device *vdev)
 	dir = debugfs_create_dir(dev_name(vdev->drm.dev), vis_debugfs_root);
 	vdev->debugfs = dir;
 	debugfs_create_file("state", 0444, dir, vdev, &vis_dbg_state_fops);
+	debugfs_create_file("stats", 0444, dir, vdev, &vis_dbg_stats_fops);
 	debugfs_create_file("fault", 0600, dir, vdev, &vis_dbg_fault_fops);
 }
 

@@ -147,6 +147,11 @@ struct vis_device {
 		u32 core;
 	} errs[VIS_ERR_RING];
 	u32 err_next;
+	struct {
+		atomic64_t tensors;
+		atomic64_t frames_native;
+		atomic64_t frames_imported;
+	} inputs;
 	struct dentry *debugfs;
 };
 

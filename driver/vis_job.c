@@ -186,6 +186,21 @@ void vis_job_done(struct vis_job *job, int status)
 	dma_fence_signal(job->done_fence);
 }
 
+/*
+ * What the core reads its input from, for debugfs: a camera frame in an
+ * imported dma-buf is read where the exporter (a V4L2 driver) put it, so
+ * userspace can prove that its camera path copies nothing.
+ */
+static void vis_job_count_input(struct vis_device *vdev, struct vis_job *job)
+{
+	if (job->input_type != DRM_VISION_JOB_INPUT_FRAME)
+		atomic64_inc(&vdev->inputs.tensors);
+	else if (vis_bo_obj(job->in)->import_attach)
+		atomic64_inc(&vdev->inputs.frames_imported);
+	else
+		atomic64_inc(&vdev->inputs.frames_native);
+}
+
 static struct dma_fence *vis_job_run(struct drm_sched_job *sched_job)
 {
 	struct vis_job *job = to_vis_job(sched_job);
@@ -217,6 +232,7 @@ static struct dma_fence *vis_job_run(struct drm_sched_job *sched_job)
 		vis_job_done(job, -ENODEV);
 		return fence;
 	}
+	vis_job_count_input(vdev, job);
 	ops->run(core, job);
 	drm_dev_exit(idx);
 	return fence;

@@ -585,6 +585,7 @@ TEST_F(vivid, frame_job)
 	struct drm_vision_model_info info;
 	struct tm_model tm;
 	uint8_t *out, *ref;
+	int64_t imported;
 	uint32_t out_h;
 
 	ASSERT_EQ(0, tm_classifier_default(&tm));
@@ -606,6 +607,8 @@ TEST_F(vivid, frame_job)
 		ASSERT_EQ(0, ioctl(self->vfd, VIDIOC_QBUF, &buf));
 	}
 	ASSERT_EQ(0, ioctl(self->vfd, VIDIOC_STREAMON, &type));
+	imported = vision_debugfs_stat(self->fd, "frames_imported");
+	ASSERT_LE(0, imported);
 
 	for (int frame = 0; frame < 4; frame++) {
 		struct v4l2_buffer buf = {
@@ -657,6 +660,12 @@ TEST_F(vivid, frame_job)
 		ASSERT_EQ(0, ioctl(self->vfd, VIDIOC_QBUF, &buf));
 	}
 	ASSERT_EQ(0, ioctl(self->vfd, VIDIOC_STREAMOFF, &type));
+	/*
+	 * Every frame was read where vivid wrote it: in the imported
+	 * dma-buf, not a copy (tests run one at a time, so exactly four).
+	 */
+	ASSERT_EQ(imported + 4,
+		  vision_debugfs_stat(self->fd, "frames_imported"));
 	free(ref);
 	free(tm.blob);
 }

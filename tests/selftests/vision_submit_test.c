@@ -421,11 +421,22 @@ static void run_frame(struct __test_metadata *_metadata,
 		      const struct drm_vision_job *j)
 {
 	uint64_t n = self->info[m].output_size;
+	int64_t native, imported, tensors;
 
 	ASSERT_TRUE(self->info[m].flags & DRM_VISION_MODEL_HAS_INPUT_STAGE);
 	memset(self->outp, SENTINEL, self->out_size);
+	native = vision_debugfs_stat(self->fd, "frames_native");
+	imported = vision_debugfs_stat(self->fd, "frames_imported");
+	tensors = vision_debugfs_stat(self->fd, "tensor_inputs");
+	ASSERT_LE(0, native);
+	ASSERT_LE(0, imported);
+	ASSERT_LE(0, tensors);
 	ASSERT_EQ(0, vision_submit(self->fd, j, 1, 0));
 	wait_ok(_metadata, self);
+	/* A frame in one of our own BOs, and nothing else, was read. */
+	ASSERT_EQ(native + 1, vision_debugfs_stat(self->fd, "frames_native"));
+	ASSERT_EQ(imported, vision_debugfs_stat(self->fd, "frames_imported"));
+	ASSERT_EQ(tensors, vision_debugfs_stat(self->fd, "tensor_inputs"));
 	check_frame(_metadata, self, m, j, self->inp, self->in_size,
 		    self->outp + j->out_offset);
 	ASSERT_TRUE(untouched(self, 0, j->out_offset));

@@ -288,6 +288,23 @@ int vision_debugfs_read(int fd, const char *name, char *buf, size_t len)
 	return (int)got;
 }
 
+int64_t vision_debugfs_stat(int fd, const char *key)
+{
+	char buf[512], *line;
+	size_t klen = strlen(key);
+	int n = vision_debugfs_read(fd, "stats", buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	for (line = buf; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			return strtoll(line + klen + 1, NULL, 10);
+	}
+	return -ENOENT;
+}
+
 /* Run @m on its arena (input filled) and gather the outputs into @out. */
 static int vision_ref_finish(const struct vis_model *m, uint8_t *arena,
 			     void *out, size_t out_size)

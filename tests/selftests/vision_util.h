@@ -58,6 +58,8 @@ int vision_debugfs_dir(int fd, char *path, size_t len);
 int vision_debugfs_write(int fd, const char *name, const char *text);
 /* Read the debugfs file @name into @buf (NUL-terminated); bytes or -errno. */
 int vision_debugfs_read(int fd, const char *name, char *buf, size_t len);
+/* The counter @key of the debugfs file "stats"; -errno if unreadable. */
+int64_t vision_debugfs_stat(int fd, const char *key);
 /* CLOCK_MONOTONIC now, ns. */
 int64_t vision_now_ns(void);
 
