@@ -32,8 +32,10 @@ CFLAGS ?= -O2 -g
 # Deferred (=): pkg-config may only exist once the deps target has run.
 VIS_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 	-Ilibvision/include -Ilibvision -Iuapi/drm \
-	$(shell $(PKG_CONFIG) --cflags libdrm 2>/dev/null)
+	$(shell $(PKG_CONFIG) --cflags libdrm libv4l2 2>/dev/null)
 DRM_LIBS = $(shell $(PKG_CONFIG) --libs libdrm 2>/dev/null)
+# Camera capture (libvision/camera.c).
+V4L2_LIBS = $(shell $(PKG_CONFIG) --libs libv4l2 2>/dev/null)
 # Image decoding for calibration data (libvision/image_*.c, dataset.c);
 # --static so that the static selftests link with the same list.
 IMAGE_LIBS = $(shell $(PKG_CONFIG) --static --libs libpng zlib 2>/dev/null) -ljpeg
@@ -75,7 +77,8 @@ GEN := $(O)/gen
 LIB_OBJS += $(O)/obj/gen/onnx.pb-c.o
 COMPILER_LIBS = $(shell $(PKG_CONFIG) --libs libprotobuf-c 2>/dev/null) -lm
 LIB_SONAME := libvision.so.0
-LIB_SO := $(O)/lib/libvision.so.0.1.0
+LIB_VERSION := 0.2.0
+LIB_SO := $(O)/lib/libvision.so.$(LIB_VERSION)
 # Static archives with every internal symbol, for the tests.
 LIB_A := $(O)/lib/libvision-internal.a
 LIB_A_SAN := $(O)/san/libvision-internal.a
@@ -161,7 +164,7 @@ $(LIB_SO): $(LIB_OBJS) libvision/libvision.map
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script=libvision/libvision.map -Wl,--no-undefined \
-		-o $@ $(filter %.o,$^) $(DRM_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread
+		-o $@ $(filter %.o,$^) $(DRM_LIBS) $(V4L2_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread
 	ln -sf $(notdir $@) $(O)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(O)/lib/libvision.so
 
@@ -177,7 +180,7 @@ $(LIB_A_SAN): $(LIB_OBJS:$(O)/obj/%=$(O)/san/%)
 
 $(O)/lib/libvision.pc: libvision/libvision.pc.in
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
 lib: deps $(LIB_SO) $(O)/lib/libvision.pc
 
@@ -213,12 +216,12 @@ selftests: deps $(SELFTEST_BINS)
 $(O)/host/%: tests/host/%.c $(HOST_TEST_SUPPORT) $(HEADERS) $(LIB_A) $(KSRC)/.stamp
 	@mkdir -p $(@D)
 	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -Itests/host $(TEST_CFLAGS) -o $@ \
-		$< $(HOST_TEST_SUPPORT) $(LIB_A) $(DRM_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
+		$< $(HOST_TEST_SUPPORT) $(LIB_A) $(DRM_LIBS) $(V4L2_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
 
 $(O)/host/%-san: tests/host/%.c $(HOST_TEST_SUPPORT) $(HEADERS) $(LIB_A_SAN) $(KSRC)/.stamp
 	@mkdir -p $(@D)
 	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -Itests/host $(SAN) $(TEST_CFLAGS) \
-		-o $@ $< $(HOST_TEST_SUPPORT) $(LIB_A_SAN) $(DRM_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
+		-o $@ $< $(HOST_TEST_SUPPORT) $(LIB_A_SAN) $(DRM_LIBS) $(V4L2_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
 
 host-tests: deps $(HOST_TEST_BINS)
 

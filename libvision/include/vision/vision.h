@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define VISION_VERSION_MAJOR 0
-#define VISION_VERSION_MINOR 1
+#define VISION_VERSION_MINOR 2
 #define VISION_VERSION_PATCH 0
 
 /* MAJOR * 10000 + MINOR * 100 + PATCH, comparable with < and >. */
@@ -733,6 +733,212 @@ VISION_API int vision_dequantize(const int8_t *in, size_t count,
  */
 VISION_API int vision_top_k(const int8_t *values, size_t count, unsigned int k,
 			    uint32_t *indices);
+
+/* ---- camera ---------------------------------------------------------------- */
+
+/**
+ * struct vision_camera - a V4L2 capture device streaming into a device
+ * Thread-safety: one thread at a time; vision_camera_fd() may be polled
+ * from anywhere. The camera keeps its vision_device open.
+ */
+struct vision_camera;
+
+/**
+ * enum vision_camera_path - how frames reach the device, best first
+ * @VISION_CAMERA_ZERO_COPY: the camera's own buffers, exported once each
+ *                           (VIDIOC_EXPBUF) and imported as dma-bufs; the
+ *                           device reads the frame where the camera wrote it
+ * @VISION_CAMERA_DMABUF: the device's buffers, exported and queued to the
+ *                        camera (V4L2_MEMORY_DMABUF); the camera writes
+ *                        into the device's memory
+ * @VISION_CAMERA_COPY: the CPU copies each frame into a device buffer
+ */
+enum vision_camera_path {
+	VISION_CAMERA_ZERO_COPY = 1,
+	VISION_CAMERA_DMABUF = 2,
+	VISION_CAMERA_COPY = 3,
+};
+
+/* Flags of struct vision_camera_config: skip paths (testing, broken drivers). */
+#define VISION_CAMERA_NO_ZERO_COPY 0x00000001u
+#define VISION_CAMERA_NO_DMABUF 0x00000002u
+
+/**
+ * struct vision_camera_config - what to ask of the camera
+ * @fourcc: V4L2 pixel format; 0 picks the first format the camera offers
+ *          that the device's input stage reads
+ * @width: frame width; 0 keeps the camera's current width
+ * @height: frame height; 0 keeps the camera's current height
+ * @num_buffers: buffers to stream with, 2 to 32; 0 for 4 (the camera
+ *               may take more, up to 32)
+ * @timeout_ms: a frame not delivered within this time is a stall
+ *              (-ETIMEDOUT); 0 for 2000
+ * @flags: VISION_CAMERA_* bits
+ * @reserved: zero
+ * The camera may adjust @width and @height (V4L2 rules); read the result
+ * with vision_camera_format().
+ */
+struct vision_camera_config {
+	uint32_t fourcc;
+	uint32_t width;
+	uint32_t height;
+	uint32_t num_buffers;
+	uint32_t timeout_ms;
+	uint32_t flags;
+	uint32_t reserved[4];
+};
+
+/**
+ * vision_camera_open() - open a camera, negotiate a format, map buffers
+ * @dev: the device frames go to (an accelerator or the CPU)
+ * @path: V4L2 capture node, e.g. "/dev/video0" (single-planar API)
+ * @config: what to ask for; NULL for defaults
+ * @out: receives the camera, not yet streaming
+ * The best path the camera, the device and @config flags allow is chosen
+ * here; see vision_camera_path().
+ * @return: 0; -ENOENT, -EACCES from open(); -ENODEV when @path is not a
+ * streaming video capture device; -EOPNOTSUPP when the camera offers no
+ * format the device reads, or not @config's fourcc; -EINVAL for bad
+ * @config values or non-zero reserved fields; -ENOMEM; another negative
+ * errno from V4L2 or the device.
+ */
+VISION_API int vision_camera_open(struct vision_device *dev, const char *path,
+				  const struct vision_camera_config *config,
+				  struct vision_camera **out);
+
+/**
+ * vision_camera_close() - stop streaming and close; NULL is a no-op
+ * @cam: the camera
+ * Waits until no inference reads its buffers.
+ */
+VISION_API void vision_camera_close(struct vision_camera *cam);
+
+/**
+ * vision_camera_format() - the negotiated format
+ * @cam: the camera
+ * @frame: receives fourcc, size, planes, offsets and strides, crop zero
+ * @return: 0; -EINVAL for a NULL argument.
+ */
+VISION_API int vision_camera_format(const struct vision_camera *cam,
+				    struct vision_frame *frame);
+
+/**
+ * vision_camera_path() - how frames reach the device
+ * @cam: the camera
+ * @return: an enum vision_camera_path value.
+ */
+VISION_API enum vision_camera_path
+vision_camera_path(const struct vision_camera *cam);
+
+/**
+ * vision_camera_path_name() - "zero-copy", "dmabuf" or "copy"
+ * @path: an enum vision_camera_path value
+ * @return: a static string; "unknown" for other values.
+ */
+VISION_API const char *vision_camera_path_name(enum vision_camera_path path);
+
+/**
+ * vision_camera_fd() - the V4L2 file descriptor
+ * @cam: the camera
+ * Polls readable when a frame is ready; for controls (VIDIOC_S_CTRL)
+ * too. Owned by the camera.
+ * @return: the fd.
+ */
+VISION_API int vision_camera_fd(const struct vision_camera *cam);
+
+/**
+ * vision_camera_start() - queue every buffer and start streaming
+ * @cam: the camera
+ * @return: 0 (also when already streaming); -ENODEV when the camera was
+ * unplugged; another negative errno from V4L2.
+ */
+VISION_API int vision_camera_start(struct vision_camera *cam);
+
+/**
+ * vision_camera_stop() - stop streaming; frames held are released
+ * @cam: the camera
+ * Waits until no inference reads its buffers; frames from
+ * vision_camera_dequeue() are invalid afterwards.
+ * @return: 0 (also when not streaming, or unplugged); a negative errno
+ * from V4L2.
+ */
+VISION_API int vision_camera_stop(struct vision_camera *cam);
+
+/**
+ * struct vision_camera_frame - one captured frame
+ * @input: ready for vision_infer() or vision_submit(): the frame's buffer
+ *         and @frame; the request keeps the buffer alive
+ * @frame: the frame's format; @input.frame points here. Set its crop
+ *         members to use a region
+ * @data: the frame's bytes, mapped for the CPU to read (no copy is made)
+ * @bytesused: bytes of the frame at @data
+ * @index: the V4L2 buffer index
+ * @sequence: the camera's frame counter; a gap is a dropped frame
+ * @timestamp_ns: when the camera captured it, CLOCK_MONOTONIC
+ */
+struct vision_camera_frame {
+	struct vision_input input;
+	struct vision_frame frame;
+	const void *data;
+	uint64_t bytesused;
+	uint32_t index;
+	uint32_t sequence;
+	uint64_t timestamp_ns;
+};
+
+/**
+ * vision_camera_dequeue() - the next captured frame
+ * @cam: a streaming camera
+ * @out: receives the frame, owned by the camera until requeued
+ * Waits up to the configured timeout; EINTR is retried. Hold few frames:
+ * the camera captures only into buffers it has back. Capture goes on
+ * while the caller runs inferences on frames it holds (pipelining).
+ * @return: 0; -ETIMEDOUT when the camera delivered no frame in time (a
+ * stall); -ENODEV when the camera was unplugged; -EAGAIN when the caller
+ * holds every buffer; -EINVAL when not streaming; -EIO for a frame the
+ * camera marked as corrupt (it is requeued); another negative errno.
+ */
+VISION_API int vision_camera_dequeue(struct vision_camera *cam,
+				     struct vision_camera_frame **out);
+
+/**
+ * vision_camera_requeue() - give a frame's buffer back to the camera
+ * @cam: the camera
+ * @frame: a frame from vision_camera_dequeue()
+ * First waits until no inference reads the buffer, so the camera never
+ * overwrites a frame in use.
+ * @return: 0; -EINVAL for a frame that is not held; -ENODEV when the
+ * camera was unplugged; another negative errno.
+ */
+VISION_API int vision_camera_requeue(struct vision_camera *cam,
+				     struct vision_camera_frame *frame);
+
+/**
+ * struct vision_camera_stats - counters since vision_camera_open()
+ * @frames: frames dequeued
+ * @dropped: frames the camera skipped (sequence gaps)
+ * @copied_bytes: bytes the CPU copied; zero on the zero-copy and dmabuf
+ *                paths
+ * @imports: dma-buf imports into the device; one per buffer on the
+ *           zero-copy path, made at open and never per frame
+ * @reserved: zero
+ */
+struct vision_camera_stats {
+	uint64_t frames;
+	uint64_t dropped;
+	uint64_t copied_bytes;
+	uint64_t imports;
+	uint64_t reserved[4];
+};
+
+/**
+ * vision_camera_get_stats() - counters of a camera
+ * @cam: the camera
+ * @stats: receives them
+ * @return: 0; -EINVAL for a NULL argument.
+ */
+VISION_API int vision_camera_get_stats(const struct vision_camera *cam,
+				       struct vision_camera_stats *stats);
 
 #ifdef __cplusplus
 }
