@@ -89,9 +89,9 @@ HOST_TESTS := $(basename $(notdir $(wildcard tests/host/*_test.c)))
 HOST_TEST_BINS := $(HOST_TESTS:%=$(O)/host/%) $(HOST_TESTS:%=$(O)/host/%-san)
 # Host tests light enough to run a third time under valgrind.
 VALGRIND_TESTS := libvision_test engine_runner_test engine_validate_test \
-	engine_input_test engine_simd_test dataset_test
+	engine_input_test engine_simd_test dataset_test libvision_camera_test
 # Host tests that also run inside the test VM, against the real device.
-GUEST_TESTS := libvision_test libvision_runtime_test
+GUEST_TESTS := libvision_test libvision_runtime_test libvision_camera_test
 HOST_TEST_SUPPORT := $(filter-out %_test.c,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard libvision/*.h libvision/include/vision/*.h uapi/drm/*.h \
 	driver/engine/*.h tests/host/*.h tests/fuzz/*.h)
