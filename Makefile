@@ -186,9 +186,21 @@ lib: deps $(LIB_SO) $(O)/lib/libvision.pc
 
 # ---- tools ----------------------------------------------------------------
 
-$(O)/bin/vision-run: tools/vision-run.c $(LIB_SO)
+# vision-run reads images with the library's decoders, which libvision.so
+# keeps hidden: their objects are linked in, all else comes from the .so.
+RUN_SRCS := tools/vision-run.c $(wildcard tools/run_*.c tools/v4l2_feed.c)
+RUN_LIB_OBJS := $(addprefix $(O)/obj/lib/,image.o image_png.o image_jpeg.o \
+	image_tensor.o dataset.o errmsg.o)
+$(O)/bin/vision-run: $(RUN_SRCS) $(wildcard tools/*.h) $(RUN_LIB_OBJS) $(LIB_SO)
 	@mkdir -p $(@D)
-	$(CC) $(VIS_CFLAGS) -o $@ $< -L$(O)/lib -lvision -Wl,-rpath,'$$ORIGIN/../lib'
+	$(CC) $(VIS_CFLAGS) -Itools -o $@ $(RUN_SRCS) $(RUN_LIB_OBJS) \
+		-L$(O)/lib -lvision $(IMAGE_LIBS) -lm -Wl,-rpath,'$$ORIGIN/../lib'
+
+# The manual page, from its rst (python3-docutils).
+RST2MAN ?= rst2man
+$(O)/man/vision-run.1: Documentation/vision-run.rst
+	@mkdir -p $(@D)
+	$(RST2MAN) --exit-status=warning $< $@
 
 # The compiler uses library-internal code: linked with the static archive.
 $(O)/bin/vision-compile: tools/vision-compile.c $(LIB_A)
@@ -196,7 +208,7 @@ $(O)/bin/vision-compile: tools/vision-compile.c $(LIB_A)
 	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -o $@ $< $(LIB_A) $(DRM_LIBS) \
 		$(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
 
-tools: deps $(O)/bin/vision-run $(O)/bin/vision-compile
+tools: deps $(O)/bin/vision-run $(O)/bin/vision-compile $(O)/man/vision-run.1
 
 # ---- tests ----------------------------------------------------------------
 
@@ -311,6 +323,8 @@ install: lib tools
 	install -m 0644 libvision/include/vision/vision.h \
 		$(DESTDIR)$(PREFIX)/include/vision/
 	install -m 0755 $(O)/bin/vision-run $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(O)/man/vision-run.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf $(O)

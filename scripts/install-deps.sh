@@ -32,6 +32,8 @@ PKGS=(
 	libjpeg-dev
 	# the data set the project's models are trained and evaluated on
 	dataset-fashion-mnist
+	# the manual page (rst2man)
+	python3-docutils
 )
 
 missing=()
