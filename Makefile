@@ -237,6 +237,10 @@ $(O)/host/%-san: tests/host/%.c $(HOST_TEST_SUPPORT) $(HEADERS) $(LIB_A_SAN) $(K
 
 host-tests: deps $(HOST_TEST_BINS)
 
+# vision-run's test runs the tool on the project's model.
+$(O)/host/vision_run_test $(O)/host/vision_run_test-san: $(O)/bin/vision-run \
+	$(O)/models/fmnist_cnn.vnm
+
 # The one test command: host tests, then the kselftests in QEMU on every
 # kernel; prints "N passed, N failed, N skipped" and fails on any failure.
 # libFuzzer on the model validator and the engine (clang, ASan+UBSan),
