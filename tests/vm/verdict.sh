@@ -69,7 +69,36 @@ elif [ "$result" != 0 ]; then
 	problems+=("guest reported rc=$result")
 fi
 
-kerr=$(< "$log" grep -E "$KERNEL_ERRORS" | sort -u)
+# One known upstream bug, not ours, is let through: since "media:
+# test-drivers: vivid: don't call schedule in loop" (e4740118b752, also
+# in 6.1.y and 6.12.y) vivid's frame threads compute a negative timeout
+# when the vCPU stalls between two reads of jiffies, as it does under
+# emulation on a busy host; schedule_timeout() then returns at once and
+# dumps the stack. Only that report is dropped: the "wrong timeout value"
+# line and the lines of its stack, when the stack is a vivid thread's;
+# anything else printed meanwhile is still judged.
+drop_vivid_timeout() {
+	awk '
+	/schedule_timeout: wrong timeout value/ { held = $0 "\n"; hold = 1; next }
+	hold && !/\] (Call Trace:| *<\/?TASK>|CPU: |Tainted: |Hardware name: | *(\? )?[a-z_0-9.]+\+0x[0-9a-f]+\/0x[0-9a-f]+)/ {
+		print
+		next
+	}
+	hold {
+		held = held $0 "\n"
+		if ($0 ~ /<\/TASK>/) {
+			if (held !~ /Comm: vivid-/ || held !~ / vivid_thread_/)
+				printf "%s", held
+			hold = 0
+			held = ""
+		}
+		next
+	}
+	{ print }
+	END { if (hold) printf "%s", held }'
+}
+
+kerr=$(< "$log" drop_vivid_timeout | grep -E "$KERNEL_ERRORS" | sort -u)
 if [ -n "$kerr" ]; then
 	failed=$((failed + 1))
 	problems+=("kernel reported errors:")
