@@ -91,7 +91,8 @@ HOST_TEST_BINS := $(HOST_TESTS:%=$(O)/host/%) $(HOST_TESTS:%=$(O)/host/%-san)
 VALGRIND_TESTS := libvision_test engine_runner_test engine_validate_test \
 	engine_input_test engine_simd_test dataset_test libvision_camera_test
 # Host tests that also run inside the test VM, against the real device.
-GUEST_TESTS := libvision_test libvision_runtime_test libvision_camera_test
+GUEST_TESTS := libvision_test libvision_runtime_test libvision_camera_test \
+	libvision_loopback_test
 HOST_TEST_SUPPORT := $(filter-out %_test.c,$(wildcard tests/host/*.c))
 HEADERS := $(wildcard libvision/*.h libvision/include/vision/*.h uapi/drm/*.h \
 	driver/engine/*.h tests/host/*.h tests/fuzz/*.h)
@@ -234,6 +235,13 @@ $(O)/host/%-san: tests/host/%.c $(HOST_TEST_SUPPORT) $(HEADERS) $(LIB_A_SAN) $(K
 	@mkdir -p $(@D)
 	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -Itests/host $(SAN) $(TEST_CFLAGS) \
 		-o $@ $< $(HOST_TEST_SUPPORT) $(LIB_A_SAN) $(DRM_LIBS) $(V4L2_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
+
+# The loopback test drives vivid through tools/v4l2_feed.c.
+LOOPBACK_TEST_BINS := $(O)/host/libvision_loopback_test \
+	$(O)/host/libvision_loopback_test-san
+$(LOOPBACK_TEST_BINS): tools/v4l2_feed.c tools/v4l2_feed.h
+$(LOOPBACK_TEST_BINS): HOST_TEST_SUPPORT += tools/v4l2_feed.c
+$(LOOPBACK_TEST_BINS): VIS_CFLAGS += -Itools
 
 host-tests: deps $(HOST_TEST_BINS)
 

@@ -31,13 +31,46 @@ mode=$(sed -n 's/.*vision\.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
 echo "VISION-VM-BOOTED uptime=$(cut -d' ' -f1 /proc/uptime) mode=$mode"
 [ "$mode" = probe ] && finish 0
 
+# vivid: instances 0 and 1 keep the defaults (webcam, TV, S-Video and
+# HDMI inputs; the capture tests use 0, the camera unplug test 1);
+# instance 2 is the loop: one HDMI input, one HDMI output, nothing else,
+# its output shown on its input (tools/v4l2_feed.c sets that up).
+VIVID_PARAMS="n_devs=3 node_types=0xe1d3d,0xe1d3d,0x101 \
+num_inputs=4,4,1 input_types=0xe4,0xe4,0x3 \
+num_outputs=2,2,1 output_types=0x2,0x2,0x1"
+VIVID_LOOP=002
+
 rc=0
 for m in $(cat /lib/modules/deps/order); do
-	if ! insmod "/lib/modules/deps/$m"; then
+	params=
+	[ "$m" = vivid.ko ] && params=$VIVID_PARAMS
+	# shellcheck disable=SC2086 # one word per parameter
+	if ! insmod "/lib/modules/deps/$m" $params; then
 		echo "VISION-VM: insmod $m failed"
 		rc=1
 	fi
 done
+
+# The /dev node of the V4L2 device called $1 (vivid-002-vid-cap...).
+v4l2_node() {
+	for d in /sys/class/video4linux/*; do
+		[ "$(cat "$d/name" 2>/dev/null)" = "$1" ] || continue
+		echo "/dev/${d##*/}"
+		return 0
+	done
+	return 1
+}
+
+# The loop's two ends, for the loopback test and the main job.
+if VISION_LOOP_CAPTURE=$(v4l2_node vivid-$VIVID_LOOP-vid-cap) &&
+   VISION_LOOP_OUTPUT=$(v4l2_node vivid-$VIVID_LOOP-vid-out); then
+	export VISION_LOOP_CAPTURE VISION_LOOP_OUTPUT
+	echo "VISION-VM: vivid loop $VISION_LOOP_OUTPUT -> $VISION_LOOP_CAPTURE"
+else
+	echo "VISION-VM: no vivid loop instance"
+	unset VISION_LOOP_CAPTURE VISION_LOOP_OUTPUT
+	rc=1
+fi
 
 export VISION_KO=/lib/modules/vision/vision_accel.ko
 if ! insmod "$VISION_KO"; then
