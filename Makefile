@@ -6,7 +6,7 @@
 #
 #   make            module for every installed test kernel, lib, tools
 #   make check      everything, tests on the host and in QEMU on both kernels
-#   make run        boot the test VM, load the driver, print the device
+#   make run        boot the test VM, classify images fed through vivid
 #   make lint       checkpatch --strict, kernel-doc, clang-format
 #   make modules KVER=6.12.117+deb12-amd64    one kernel only
 #   make modules KDIR=/path/to/board/kernel   any configured kernel tree
@@ -276,9 +276,10 @@ ort-check: deps $(O)/host/models_float_test
 FMNIST := /usr/share/datasets/fashion-mnist
 VM_DATA := $(O)/models/fmnist_cnn.vnm $(FMNIST)/t10k-images-idx3-ubyte.gz \
 	$(FMNIST)/t10k-labels-idx1-ubyte.gz
-$(O)/models/fmnist_cnn.vnm: models/fmnist_cnn.onnx $(O)/bin/vision-compile
+$(O)/models/fmnist_cnn.vnm: models/fmnist_cnn.onnx models/fmnist.labels \
+		$(O)/bin/vision-compile
 	@mkdir -p $(@D)
-	$(O)/bin/vision-compile -q $< -o $@ \
+	$(O)/bin/vision-compile -q $< -o $@ --labels models/fmnist.labels \
 		--calib $(FMNIST)/train-images-idx3-ubyte.gz --calib-count 500
 
 check: all selftests host-tests $(O)/models/fmnist_cnn.vnm
@@ -291,10 +292,12 @@ check: all selftests host-tests $(O)/models/fmnist_cnn.vnm
 		$(SELFTEST_BINS:%=--selftest %) \
 		$(GUEST_TESTS:%=--guest-test $(O)/host/%)
 
-# The main job: boot the newest test kernel, load the driver, show it.
-run: all
+# The main job: boot the newest test kernel, load the driver and vivid,
+# and classify Fashion-MNIST test images fed through vivid's loop.
+run: all $(O)/models/fmnist_cnn.vnm
 	tests/vm/run-vm.sh --kver $(RUN_KVER) --mode run \
-		--ko $(O)/kmod/$(RUN_KVER)/vision_accel.ko --bin $(O)/bin/vision-run
+		--ko $(O)/kmod/$(RUN_KVER)/vision_accel.ko --bin $(O)/bin/vision-run \
+		$(VM_DATA:%=--data %)
 
 # ---- benchmark ------------------------------------------------------------
 
