@@ -43,6 +43,23 @@ static int add_const(struct vis_graph *g, const char *base, int dtype, int rank,
 	return id;
 }
 
+/*
+ * Weights a pass moved around (not rescaled) keep the per-tensor or
+ * per-output-channel quantization a QDQ model gave them, when the
+ * channel axis was @axis of @src; it is axis 0 of @dst. -ENOMEM.
+ */
+static int keep_weight_quant(struct vis_graph *g, int dst, int src, int axis)
+{
+	const struct vis_quant *q = &T(g, src)->quant;
+
+	if (dst < 0 || !q->count || (q->count > 1 && q->axis != axis))
+		return 0;
+	if (vis_quant_copy(&T(g, dst)->quant, q))
+		return -ENOMEM;
+	T(g, dst)->quant.axis = 0;
+	return 0;
+}
+
 /* New activation tensor like @like but with @dims. */
 static int add_act(struct vis_graph *g, int like, int rank, const int64_t *dims)
 {
@@ -289,6 +306,11 @@ static int gemm_to_fc(struct vis_graph *g, int ni)
 	if (wid < 0) {
 		free(bias);
 		return wid;
+	}
+	if (alpha == 1 && keep_weight_quant(g, wid, g->nodes[ni].inputs[1],
+					    trans_b ? 0 : 1)) {
+		free(bias);
+		return -ENOMEM;
 	}
 	bid = add_const(g, T(g, g->nodes[ni].outputs[0])->name, VIS_DT_FLOAT, 1,
 			bd, bias);
@@ -647,6 +669,8 @@ static int conv_weights_to_nhwc(struct vis_graph *g, int ni)
 	id = add_const(g, w->name, w->dtype, w->rank, nd, data);
 	if (id < 0)
 		return id;
+	if (keep_weight_quant(g, id, g->nodes[ni].inputs[1], 0))
+		return -ENOMEM;
 	g->nodes[ni].inputs[1] = id;
 	return 0;
 }
@@ -968,6 +992,8 @@ static int flatten_into_fc(struct vis_graph *g)
 		wid = add_const(g, w->name, w->dtype, 2, w->dims, nw);
 		if (wid < 0)
 			return wid;
+		if (keep_weight_quant(g, wid, g->nodes[fi].inputs[1], 0))
+			return -ENOMEM;
 		g->nodes[fi].inputs[1] = wid;
 		g->nodes[ri].inputs[0] = g->nodes[i].inputs[0];
 		changed++;
