@@ -856,6 +856,110 @@ out:
 	return ret;
 }
 
+/* ---- block masks --------------------------------------------------------- */
+
+int prune_damped_inverse(const double *h, size_t k, double percdamp,
+			 unsigned int nthreads, double *inv)
+{
+	double lambda, *hd;
+	unsigned int tries;
+	int ret = -EDOM;
+
+	if (!h || !inv || !k || !(percdamp >= 0) || !pr_h_ok(h, k))
+		return -EINVAL;
+	lambda = (percdamp ? percdamp : PRUNE_PERCDAMP) *
+		 linalg_mean_diag(h, k, k);
+	if (!(lambda > 0))
+		lambda = 1e-8;
+	hd = malloc(k * k * sizeof(*hd));
+	if (!hd)
+		return -ENOMEM;
+	for (tries = 0; ret == -EDOM && tries <= PRUNE_MAX_RETRIES; tries++) {
+		memcpy(hd, h, k * k * sizeof(*hd));
+		linalg_add_diag(hd, k, k, lambda);
+		ret = linalg_spd_inverse(hd, k, k, inv, nthreads);
+		lambda *= 10;
+	}
+	free(hd);
+	return ret;
+}
+
+int prune_block_mask_inv(const float *w, size_t rows, size_t cols,
+			 const double *hinv, size_t bs, double sparsity,
+			 uint8_t *keep)
+{
+	size_t nb, b, r, i, j, m, c0, z;
+	double sub[64], x[8];
+	struct pr_key *keys = NULL;
+	uint8_t *bkeep = NULL;
+	int ret;
+
+	if (!w || !hinv || !keep || !rows || !cols || !bs || bs > 8 ||
+	    !pr_sparsity_ok(sparsity) || !pr_finite_f(w, rows * cols))
+		return -EINVAL;
+	nb = (cols + bs - 1) / bs;
+	keys = malloc(rows * nb * sizeof(*keys));
+	bkeep = malloc(rows * nb);
+	ret = -ENOMEM;
+	if (!keys || !bkeep)
+		goto out;
+	for (b = 0; b < nb; b++) {
+		c0 = b * bs;
+		m = cols - c0 < bs ? cols - c0 : bs;
+		for (i = 0; i < m; i++)
+			for (j = 0; j < m; j++)
+				sub[i * m + j] = hinv[(c0 + i) * cols + c0 + j];
+		/* A principal block of an SPD inverse is SPD. */
+		ret = linalg_cholesky(sub, m, m, 1);
+		if (ret)
+			goto out;
+		for (r = 0; r < rows; r++) {
+			double sal = 0;
+
+			for (i = 0; i < m; i++)
+				x[i] = w[r * cols + c0 + i];
+			linalg_cholesky_solve(sub, m, m, x);
+			for (i = 0; i < m; i++)
+				sal += x[i] * w[r * cols + c0 + i];
+			keys[r * nb + b].key = sal;
+			keys[r * nb + b].idx = r * nb + b;
+		}
+	}
+	z = prune_target_zeros(sparsity, rows * nb);
+	memset(bkeep, 1, rows * nb);
+	pr_prune_smallest(keys, rows * nb, z, bkeep);
+	for (r = 0; r < rows; r++)
+		for (j = 0; j < cols; j++)
+			keep[r * cols + j] = bkeep[r * nb + j / bs];
+	ret = 0;
+out:
+	free(keys);
+	free(bkeep);
+	return ret;
+}
+
+int prune_block_mask(const float *w, size_t rows, size_t cols, const double *h,
+		     size_t bs, double sparsity, double percdamp,
+		     unsigned int nthreads, uint8_t *keep)
+{
+	double *inv;
+	int ret;
+
+	if (!w || !h || !keep || !rows || !cols || !bs || bs > 8 ||
+	    !pr_sparsity_ok(sparsity) || !(percdamp >= 0) ||
+	    cols > ((size_t)-1) / sizeof(double) / cols)
+		return -EINVAL;
+	inv = malloc(cols * cols * sizeof(*inv));
+	if (!inv)
+		return -ENOMEM;
+	ret = prune_damped_inverse(h, cols, percdamp, nthreads, inv);
+	if (!ret)
+		ret = prune_block_mask_inv(w, rows, cols, inv, bs, sparsity,
+					   keep);
+	free(inv);
+	return ret;
+}
+
 /* ---- error, bias, channels ----------------------------------------------- */
 
 int prune_output_error(const float *a, const float *b, size_t rows, size_t cols,

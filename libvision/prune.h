@@ -57,6 +57,38 @@ int prune_magnitude_global(const struct prune_layer *layers, size_t nlayers,
 int prune_nm_mask(const float *w, size_t rows, size_t cols, unsigned int n,
 		  unsigned int m, uint8_t *keep);
 
+/*
+ * Block mask along K for block-sparse storage (BLOCK4): each row of
+ * @cols cut into blocks of @bs consecutive columns from column 0 (the
+ * last may be short); prune exactly prune_target_zeros(@sparsity,
+ * blocks) of the layer's rows * ceil(cols / bs) blocks, those of
+ * smallest group OBS saliency w_B^T [(H + lambda I)^-1_BB]^-1 w_B, the
+ * rise of the layer's calibration output error when block B of a row is
+ * removed and the rest of the row optimally re-solved (Kurtic et al.
+ * 2022, "The Optimal BERT Surgeon", the block form of OBS); lambda =
+ * @percdamp (0: PRUNE_PERCDAMP) * mean diag(@h), raised tenfold while H
+ * is singular. Ties: the lower index is pruned.
+ */
+int prune_block_mask(const float *w, size_t rows, size_t cols, const double *h,
+		     size_t bs, double sparsity, double percdamp,
+		     unsigned int nthreads, uint8_t *keep);
+
+/*
+ * (H + lambda I)^-1 into @inv (k x k), lambda = @percdamp (0:
+ * PRUNE_PERCDAMP) * mean diag(@h), raised tenfold while the Cholesky
+ * factorisation fails (-EDOM after 8 retries).
+ */
+int prune_damped_inverse(const double *h, size_t k, double percdamp,
+			 unsigned int nthreads, double *inv);
+
+/*
+ * prune_block_mask() with the damped inverse @hinv given, for repeated
+ * masks of one layer.
+ */
+int prune_block_mask_inv(const float *w, size_t rows, size_t cols,
+			 const double *hinv, size_t bs, double sparsity,
+			 uint8_t *keep);
+
 /* Zero the pruned weights of @w. */
 void prune_apply_mask(float *w, const uint8_t *keep, size_t count);
 

@@ -11,8 +11,13 @@
 
 #include "float_interp.h"
 #include "prune.h"
+#include "prune_channel.h"
 #include "prune_graph.h"
 
+/* Rounds of block selection and re-solve of PRUNE_GRAPH_BLOCK4. */
+#ifndef PG_BLOCK4_STEPS
+#define PG_BLOCK4_STEPS 8
+#endif
 /* Patches gathered before each Hessian update, to amortise its threads. */
 #define PG_BATCH_PATCHES 4096
 
@@ -204,6 +209,43 @@ static size_t pg_count_zeros(const float *w, size_t count)
 	return z;
 }
 
+/*
+ * Blocks of 4 along K: chosen by group OBS saliency on the current
+ * weights, the kept weights re-solved against the unpruned layer @orig,
+ * in PG_BLOCK4_STEPS rounds of rising sparsity so that each round's
+ * saliencies see the previous round's re-solved weights (a pruned block
+ * is all zero, saliency 0, so it stays pruned).
+ */
+static int pg_block4(float *w, const float *orig, const struct pg_layer *l,
+		     const double *h, const struct prune_graph_opts *o,
+		     uint8_t *keep, struct prune_result *res)
+{
+	double *inv = malloc(l->cols * l->cols * sizeof(*inv));
+	struct prune_opts po;
+	int step, ret;
+
+	if (!inv)
+		return -ENOMEM;
+	memset(&po, 0, sizeof(po));
+	po.mask = keep;
+	po.solve = PRUNE_SOLVE_AUTO;
+	po.nthreads = o->nthreads;
+	/* H does not change between rounds: one inverse. */
+	ret = prune_damped_inverse(h, l->cols, 0, o->nthreads, inv);
+	for (step = 1; !ret && step <= PG_BLOCK4_STEPS; step++) {
+		ret = prune_block_mask_inv(w, l->rows, l->cols, inv, 4,
+					   o->sparsity * step / PG_BLOCK4_STEPS,
+					   keep);
+		if (ret)
+			break;
+		/* Each re-solve starts from the unpruned weights. */
+		memcpy(w, orig, l->rows * l->cols * sizeof(*w));
+		ret = prune_reconstruct(w, l->rows, l->cols, h, &po, keep, res);
+	}
+	free(inv);
+	return ret;
+}
+
 /* Prune one layer in place and fill @rl. */
 static int pg_prune_layer(struct vis_graph *g, int ni, const float *calib,
 			  size_t n, size_t in_elems,
@@ -235,7 +277,10 @@ static int pg_prune_layer(struct vis_graph *g, int ni, const float *calib,
 		goto out;
 	}
 	memcpy(orig, w, count * sizeof(*orig));
-	if (o->method == PRUNE_GRAPH_MAGNITUDE) {
+	if (o->method == PRUNE_GRAPH_BLOCK4) {
+		ret = pg_block4(w, orig, &l, hs.h, o, keep, &res);
+		rl->exact = !ret && res.exact;
+	} else if (o->method == PRUNE_GRAPH_MAGNITUDE) {
 		ret = prune_magnitude(w, count, o->sparsity, keep);
 		if (!ret)
 			prune_apply_mask(w, keep, count);
@@ -292,9 +337,10 @@ out:
 static int pg_check(const struct vis_graph *g, size_t n,
 		    const struct prune_graph_opts *o, struct vis_error *err)
 {
-	if (!o || !(o->method == PRUNE_GRAPH_MAGNITUDE ||
-		    o->method == PRUNE_GRAPH_RECONSTRUCT ||
-		    o->method == PRUNE_GRAPH_NM))
+	if (!o ||
+	    !(o->method == PRUNE_GRAPH_MAGNITUDE ||
+	      o->method == PRUNE_GRAPH_RECONSTRUCT ||
+	      o->method == PRUNE_GRAPH_NM || o->method == PRUNE_GRAPH_BLOCK4))
 		return vis_errorf(err, EINVAL, "unknown pruning method");
 	if (o->method != PRUNE_GRAPH_NM &&
 	    !(o->sparsity > 0 && o->sparsity < 1))
@@ -328,6 +374,8 @@ int prune_graph(struct vis_graph *g, const float *calib, size_t n,
 	err->msg[0] = 0;
 	if (!g || !calib)
 		return vis_errorf(err, EINVAL, "no graph or calibration data");
+	if (o && o->method == PRUNE_GRAPH_CHANNEL)
+		return prune_graph_channel(g, calib, n, o, rep, err);
 	ret = pg_check(g, n, o, err);
 	if (ret)
 		return ret;

@@ -15,6 +15,12 @@
  * reconstruction) and the bias corrected with the mean input patch, so
  * the layer's mean output over the calibration set is unchanged.
  *
+ * Block pruning (PRUNE_GRAPH_BLOCK4) removes whole blocks of 4
+ * consecutive K values, the unit of the BLOCK4 weight encoding, so the
+ * zeros are stored as nothing and skipped by the engine: blocks chosen by
+ * group OBS saliency (prune_block_mask()), the kept weights re-solved as
+ * by reconstruct, in rounds of rising sparsity.
+ *
  * Not pruned (reported as skipped): grouped and depthwise convolutions
  * (one small filter per channel: every weight counts, and they hold few
  * of the parameters) and layers whose K is below PRUNE_GRAPH_MIN_K, like
@@ -37,12 +43,15 @@ enum prune_graph_method {
 	PRUNE_GRAPH_MAGNITUDE, /* per-layer magnitude mask, then bias fix */
 	PRUNE_GRAPH_RECONSTRUCT, /* OBS/SparseGPT + exact re-solve */
 	PRUNE_GRAPH_NM, /* N:M mask chosen and re-solved likewise */
+	PRUNE_GRAPH_CHANNEL, /* whole filters removed: prune_channel.h */
+	PRUNE_GRAPH_BLOCK4, /* whole blocks of 4 along K (BLOCK4), re-solved */
 };
 
 /**
  * struct prune_graph_opts - how to prune
  * @method: &enum prune_graph_method
- * @sparsity: per-layer fraction pruned, (0, 1); ignored for N:M
+ * @sparsity: per-layer fraction pruned, (0, 1); ignored for N:M; for
+ *	PRUNE_GRAPH_CHANNEL the fraction of each layer's output channels
  * @nm_n: N:M: keep @nm_n of every @nm_m consecutive weights along K
  * @nm_m: likewise
  * @nthreads: interpreter and solver threads (0: one per CPU)
@@ -105,6 +114,8 @@ struct prune_graph_report {
  * Returns 0 or -errno with a message naming the layer in @err: -EINVAL
  * for bad options, no calibration data or a graph that is not one input
  * of floats; -EDOM when a layer's system stays singular.
+ * PRUNE_GRAPH_CHANNEL goes to prune_graph_channel() (prune_channel.h):
+ * the graph is rewritten, and -ENOENT means no layer could lose channels.
  */
 int prune_graph(struct vis_graph *g, const float *calib, size_t n,
 		const struct prune_graph_opts *o,
