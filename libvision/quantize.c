@@ -28,6 +28,7 @@ void vis_quant_opts_init(struct vis_quant_opts *o)
 	for (i = 0; i < 3; i++)
 		o->std[i] = 1.0f;
 	o->resize = VISION_MODEL_RESIZE_NEAREST;
+	o->weights_encoding = VIS_WENC_AUTO;
 }
 
 void vis_qmodel_free(struct vis_qmodel *qm)
@@ -111,13 +112,18 @@ static int vq_input_stage(struct vis_qmodel *qm, const struct vis_quant_opts *o,
 	return 0;
 }
 
-/* Observe every computed tensor over the calibration inputs. */
+/*
+ * Observe every computed tensor over the calibration inputs; sum the
+ * tensors that have a @mean array (divided by @n at the end).
+ */
 static int vq_calibrate(const struct vis_graph *g, const float *calib, size_t n,
 			size_t elems, unsigned int nthreads,
-			struct calib_hist **hist, struct vis_error *err)
+			struct calib_hist **hist, double **mean,
+			struct vis_error *err)
 {
 	struct vis_interp *ip;
 	size_t s;
+	int64_t i, cnt;
 	int t, ret;
 
 	ret = vis_interp_create(g, (int)nthreads, &ip, err);
@@ -130,6 +136,11 @@ static int vq_calibrate(const struct vis_graph *g, const float *calib, size_t n,
 		if (ret)
 			break;
 		for (t = 0; t < g->ntensors; t++) {
+			const float *v = vis_interp_tensor(ip, t);
+
+			cnt = mean[t] ? vis_tensor_numel(&g->tensors[t]) : 0;
+			for (i = 0; i < cnt; i++)
+				mean[t][i] += v[i];
 			if (!hist[t])
 				continue;
 			ret = calib_hist_add(
@@ -147,6 +158,11 @@ static int vq_calibrate(const struct vis_graph *g, const float *calib, size_t n,
 			break;
 	}
 	vis_interp_destroy(ip);
+	for (t = 0; !ret && t < g->ntensors; t++) {
+		cnt = mean[t] ? vis_tensor_numel(&g->tensors[t]) : 0;
+		for (i = 0; i < cnt; i++)
+			mean[t][i] /= (double)n;
+	}
 	return ret;
 }
 
@@ -154,7 +170,8 @@ static bool vq_shares_qparams(int op)
 {
 	return op == VIS_OP_MAXPOOL || op == VIS_OP_AVGPOOL ||
 	       op == VIS_OP_RESHAPE || op == VIS_OP_IDENTITY ||
-	       op == VIS_OP_PAD || op == VIS_OP_RESIZE;
+	       op == VIS_OP_PAD || op == VIS_OP_RESIZE ||
+	       op == VIS_OP_QUANTIZE || op == VIS_OP_DEQUANTIZE;
 }
 
 /*
@@ -193,8 +210,20 @@ static int vq_choose_qparams(const struct vis_graph *g,
 		int y = n->outputs[0];
 		float lo, hi;
 
+		/*
+		 * Bytes move without rescaling: same parameters, even where a
+		 * QDQ model gave the output others (a Q/DQ after it then
+		 * requantizes).
+		 */
+		if (vq_shares_qparams(n->op) && n->op != VIS_OP_QUANTIZE &&
+		    n->op != VIS_OP_DEQUANTIZE && n->inputs[0] >= 0) {
+			qp[y] = qp[n->inputs[0]];
+			continue;
+		}
+		/* A QDQ model's own quantization is taken as given. */
+		if (vq_given_qparams(g, y, &qp[y]))
+			continue;
 		if (vq_shares_qparams(n->op) && n->inputs[0] >= 0) {
-			/* Bytes move without rescaling: same parameters. */
 			qp[y] = qp[n->inputs[0]];
 			continue;
 		}
@@ -435,16 +464,33 @@ int vis_quantize(const struct vis_graph *g, const float *calib, size_t n,
 	hist = calloc((size_t)g->ntensors, sizeof(*hist));
 	c.id = malloc((size_t)g->ntensors * sizeof(*c.id));
 	c.qp = calloc((size_t)g->ntensors, sizeof(*c.qp));
+	c.mean = calloc((size_t)g->ntensors, sizeof(*c.mean));
 	c.b = vmb_new();
-	if (!qm || !hist || !c.id || !c.qp || !c.b)
+	if (!qm || !hist || !c.id || !c.qp || !c.mean || !c.b)
 		goto out;
 	c.g = g;
 	c.err = err;
+	c.o = o;
+	for (i = 0; !o->no_bias_correction && i < g->nnodes; i++) {
+		const struct vis_node *nd = &g->nodes[i];
+		int x = nd->ninputs ? nd->inputs[0] : -1;
+
+		if (nd->dead ||
+		    (nd->op != VIS_OP_CONV && nd->op != VIS_OP_FC) || x < 0 ||
+		    g->tensors[x].data || c.mean[x])
+			continue;
+		c.mean[x] = calloc((size_t)vis_tensor_numel(&g->tensors[x]),
+				   sizeof(double));
+		if (!c.mean[x])
+			goto out;
+	}
 	for (i = 0; i < g->ntensors; i++) {
+		struct calib_qparams given;
+
 		c.id[i] = NO_T;
 		c.qp[i].scale = 1.0f;
 		if (g->tensors[i].data || i == g->inputs[0] ||
-		    g->tensors[i].dead)
+		    g->tensors[i].dead || vq_given_qparams(g, i, &given))
 			continue;
 		hist[i] = malloc(sizeof(**hist));
 		if (!hist[i])
@@ -464,9 +510,11 @@ int vis_quantize(const struct vis_graph *g, const float *calib, size_t n,
 	ret = calib_qparams(lo, hi, &qm->in_qp);
 	if (ret)
 		goto out;
+	/* A QDQ model's input quantization is the input stage's. */
+	vq_given_qparams(g, g->inputs[0], &qm->in_qp);
 	c.qp[g->inputs[0]] = qm->in_qp;
 
-	ret = vq_calibrate(g, calib, n, elems, o->nthreads, hist, err);
+	ret = vq_calibrate(g, calib, n, elems, o->nthreads, hist, c.mean, err);
 	if (!ret)
 		ret = vq_choose_qparams(g, hist, o, c.qp, err);
 	if (!ret)
@@ -492,6 +540,9 @@ out:
 	free(c.layers);
 	free(c.id);
 	free(c.qp);
+	for (i = 0; c.mean && i < g->ntensors; i++)
+		free(c.mean[i]);
+	free(c.mean);
 	free(c.root);
 	vmb_free(c.b);
 	vis_qmodel_free(qm);

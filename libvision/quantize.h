@@ -15,6 +15,24 @@
  * calibrated: its range is that of the preprocessing, and the input stage
  * of the model quantises pixels to it directly.
  *
+ * Bias correction (on by default): weight quantization moves each output
+ * channel's mean by (W - Wq) E[x], E[x] the mean input patch over the
+ * calibration inputs; that shift is added back to the bias before it is
+ * quantized (Nagel et al. 2019, "Data-Free Quantization Through Weight
+ * Equalization and Bias Correction", the empirical variant of sec. 4.2).
+ *
+ * Weight encoding: a CONV_2D or FULLY_CONNECTED weight is written BLOCK4
+ * (sparse_encode.h) when at least half its blocks are zero, or as forced.
+ *
+ * Pre-quantized (QDQ) models are taken as given: a tensor the model
+ * quantizes with QuantizeLinear/DequantizeLinear keeps the model's scale
+ * and zero point (uint8 ones shifted to int8: zp - 128, the same real
+ * values), a weight a DequantizeLinear produced keeps its int8 values and
+ * per-channel scales; tensors without QDQ are calibrated as usual. Weights
+ * with non-zero (after the uint8 shift) zero points cannot be given to the
+ * symmetric engine: they are requantized per channel and the layer is
+ * marked (vis_qlayer.wsrc).
+ *
  * Errors: negative errno with a message naming the node; -EOPNOTSUPP for
  * an operator or form the engine cannot run.
  */
@@ -38,6 +56,8 @@
  * @num_labels: their count (must equal output 0's element count)
  * @nthreads: threads of the float interpreter (0: one per CPU)
  * @no_plan: keep the naive arena (every tensor its own bytes)
+ * @weights_encoding: &enum vis_weights_encoding
+ * @no_bias_correction: quantize the biases as they are
  */
 struct vis_quant_opts {
 	struct calib_opts calib;
@@ -48,9 +68,45 @@ struct vis_quant_opts {
 	uint32_t num_labels;
 	unsigned int nthreads;
 	bool no_plan;
+	uint32_t weights_encoding;
+	bool no_bias_correction;
 };
 
-/* Defaults: percentile 99.99, mean 0, std 1, nearest resize. */
+/**
+ * enum vis_weights_encoding - how CONV_2D and FULLY_CONNECTED weights are
+ *	stored
+ * @VIS_WENC_AUTO: BLOCK4 when its block columns and values take no more
+ *	bytes than dense (at least half the blocks of 4 are zero; the model
+ *	then grows by at most the row pointers, 4 bytes per output channel,
+ *	and the engine skips at least half the work), else dense
+ * @VIS_WENC_DENSE: always dense
+ * @VIS_WENC_BLOCK4: always BLOCK4
+ */
+enum vis_weights_encoding {
+	VIS_WENC_AUTO,
+	VIS_WENC_DENSE,
+	VIS_WENC_BLOCK4,
+};
+
+/**
+ * enum vis_weights_source - where a layer's int8 weights came from
+ * @VIS_WSRC_NONE: the layer has no weights
+ * @VIS_WSRC_CALIBRATED: quantized here, per-channel symmetric
+ * @VIS_WSRC_GIVEN: a QDQ model's int8 values and scales, as given
+ * @VIS_WSRC_REQUANTIZED: the model's quantization was asymmetric;
+ *	quantized here instead
+ */
+enum vis_weights_source {
+	VIS_WSRC_NONE,
+	VIS_WSRC_CALIBRATED,
+	VIS_WSRC_GIVEN,
+	VIS_WSRC_REQUANTIZED,
+};
+
+/*
+ * Defaults: percentile 99.99, mean 0, std 1, nearest resize, automatic
+ * weight encoding, bias correction.
+ */
 void vis_quant_opts_init(struct vis_quant_opts *o);
 
 /**
@@ -66,6 +122,12 @@ void vis_quant_opts_init(struct vis_quant_opts *o);
  * @sqnr_db: signal-to-quantisation-noise ratio against the float output,
  *	dB (NAN until vis_quant_compare(); INFINITY when exact)
  * @cosine: cosine similarity against the float output (likewise)
+ * @encoding: VISION_MODEL_ENC_* of its weights (CONV_2D, FULLY_CONNECTED)
+ * @wsrc: &enum vis_weights_source
+ * @dense_bytes: bytes of its weights dense (0 without weights)
+ * @enc_bytes: bytes of its weights as written
+ * @bias_shift: mean |bias correction| over the channels, in units of the
+ *	output scale (0 when not corrected)
  */
 struct vis_qlayer {
 	char *name;
@@ -78,6 +140,11 @@ struct vis_qlayer {
 	int32_t zero_point;
 	double sqnr_db;
 	double cosine;
+	uint32_t encoding;
+	uint32_t wsrc;
+	uint64_t dense_bytes;
+	uint64_t enc_bytes;
+	double bias_shift;
 };
 
 /**

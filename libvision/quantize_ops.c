@@ -13,6 +13,7 @@
 
 #include "float_interp.h"
 #include "quantize_ops.h"
+#include "sparse_encode.h"
 
 #define NO_T VISION_MODEL_NO_TENSOR
 
@@ -175,6 +176,189 @@ static int vq_emit(struct vq_ctx *c, const struct vis_node *n, uint32_t type,
 	return vq_layer(c, n, type, out, macs, 0);
 }
 
+bool vq_given_qparams(const struct vis_graph *g, int t, struct calib_qparams *q)
+{
+	const struct vis_quant *gq;
+	int32_t zp;
+
+	if (t < 0)
+		return false;
+	gq = &g->tensors[t].quant;
+	if (gq->count != 1 ||
+	    (gq->dtype != VIS_DT_INT8 && gq->dtype != VIS_DT_UINT8))
+		return false;
+	/* uint8 q and int8 q - 128 stand for the same real values. */
+	zp = gq->zero_point[0] - (gq->dtype == VIS_DT_UINT8 ? 128 : 0);
+	if (zp < -128 || zp > 127 || !(gq->scale[0] > 0))
+		return false;
+	q->scale = gq->scale[0];
+	q->zero_point = zp;
+	return true;
+}
+
+/*
+ * The int8 weights and per-channel scales a QDQ model gave weight tensor
+ * @wt (@o rows of @k): VIS_WSRC_GIVEN with @qw and @scales filled when
+ * it has symmetric int8 (or uint8 with zero point 128) parameters, per
+ * tensor or per output channel, that reproduce its values exactly;
+ * VIS_WSRC_REQUANTIZED when it has parameters the engine cannot take
+ * (a zero point other than 0, another axis, values off the grid);
+ * VIS_WSRC_CALIBRATED when it has none.
+ */
+static uint32_t vq_given_weights(const struct vis_tensor *wt, size_t o,
+				 size_t k, int8_t *qw, float *scales)
+{
+	const struct vis_quant *gq = &wt->quant;
+	int32_t off = gq->dtype == VIS_DT_UINT8 ? 128 : 0;
+	size_t r, j;
+
+	if (!gq->count)
+		return VIS_WSRC_CALIBRATED;
+	if ((gq->dtype != VIS_DT_INT8 && gq->dtype != VIS_DT_UINT8) ||
+	    (gq->count != 1 && ((size_t)gq->count != o || gq->axis != 0)))
+		return VIS_WSRC_REQUANTIZED;
+	for (r = 0; r < o; r++) {
+		int i = gq->count == 1 ? 0 : (int)r;
+		float s = gq->scale[i];
+
+		if (gq->zero_point[i] != off || !(s > 0) || !isfinite(s))
+			return VIS_WSRC_REQUANTIZED;
+		scales[r] = s;
+		for (j = 0; j < k; j++) {
+			float v = wt->data[r * k + j];
+			double q = round((double)v / s);
+
+			/* DequantizeLinear computed v = q * s in float. */
+			if (q < -128 || q > 127 || (float)(q * s) != v)
+				return VIS_WSRC_REQUANTIZED;
+			qw[r * k + j] = (int8_t)q;
+		}
+	}
+	return VIS_WSRC_GIVEN;
+}
+
+/*
+ * The mean input patch of @n over the calibration inputs, per group:
+ * @mp[g * K + j] for the K = @wshape[1..3] values of a row of group g.
+ * A conv's patches are the im2col of the mean input (padding taps 0, as
+ * the engine skips them) averaged over the output pixels; an FC's, the
+ * mean input rows averaged. False when no mean was recorded.
+ */
+static bool vq_mean_patch(const struct vq_ctx *c, const struct vis_node *n,
+			  const uint32_t wshape[4], uint32_t groups, double *mp)
+{
+	const struct vis_tensor *x = &c->g->tensors[n->inputs[0]];
+	const struct vis_tensor *y = &c->g->tensors[n->outputs[0]];
+	const double *m = c->mean ? c->mean[n->inputs[0]] : NULL;
+	size_t k = (size_t)wshape[1] * wshape[2] * wshape[3], j, r, rows;
+	int64_t oy, ox, ky, kx, iy, ix, h, w, ch, cg, g;
+
+	if (!m)
+		return false;
+	memset(mp, 0, groups * k * sizeof(*mp));
+	if (n->op == VIS_OP_FC) {
+		rows = (size_t)vis_tensor_numel(x) / k;
+		for (r = 0; r < rows; r++)
+			for (j = 0; j < k; j++)
+				mp[j] += m[r * k + j] / (double)rows;
+		return true;
+	}
+	if (x->rank != 4 || y->rank != 4 || x->dims[0] != 1)
+		return false;
+	h = x->dims[1];
+	w = x->dims[2];
+	ch = x->dims[3];
+	cg = wshape[3];
+	for (oy = 0; oy < y->dims[1]; oy++)
+		for (ox = 0; ox < y->dims[2]; ox++)
+			for (ky = 0; ky < wshape[1]; ky++) {
+				iy = oy * n->attrs.strides[0] -
+				     n->attrs.pads[0] +
+				     ky * n->attrs.dilations[0];
+				for (kx = 0; kx < wshape[2]; kx++) {
+					ix = ox * n->attrs.strides[1] -
+					     n->attrs.pads[1] +
+					     kx * n->attrs.dilations[1];
+					if (iy < 0 || iy >= h || ix < 0 ||
+					    ix >= w)
+						continue;
+					for (g = 0; g < (int64_t)groups; g++)
+						for (j = 0; j < (size_t)cg; j++)
+							mp[g * k +
+							   (ky * wshape[2] +
+							    kx) * cg +
+							   j] += m[(iy * w +
+								    ix) * ch +
+								   g * cg + j];
+				}
+			}
+	for (j = 0; j < groups * k; j++)
+		mp[j] /= (double)(y->dims[1] * y->dims[2]);
+	return true;
+}
+
+/*
+ * Bias correction: the float layer's expected output is W E[x] + b, the
+ * int8 layer's Wq E[x] + b (Wq the dequantized int8 weights), so
+ * b += (W - Wq) E[x] row by row. Returns the mean |shift| in output
+ * steps, for the report.
+ */
+static double vq_bias_correct(const float *w, const int8_t *qw,
+			      const float *scales, size_t o, size_t k,
+			      uint32_t groups, const double *mp, float *bias,
+			      float out_scale)
+{
+	size_t r, j, per = o / groups;
+	double tot = 0;
+
+	for (r = 0; r < o; r++) {
+		const double *m = mp + (r / per) * k;
+		double d = 0;
+
+		for (j = 0; j < k; j++)
+			d += ((double)w[r * k + j] -
+			      (double)qw[r * k + j] * scales[r]) *
+			     m[j];
+		bias[r] = (float)(bias[r] + d);
+		tot += fabs(d);
+	}
+	return tot / (double)o / out_scale;
+}
+
+/*
+ * The weight bytes to write: @qw dense, or BLOCK4 (encoded into *@enc,
+ * freed by the caller) when forced or, in auto mode, when its block
+ * columns and values take no more bytes than dense: a stored block costs
+ * 8 bytes (4 values, a u32 column) against 4 dense, so that is when at
+ * least half the blocks are empty, and the engine then skips at least
+ * half the multiplications for at most the row pointers, 4 bytes a row,
+ * more. (A layer pruned to exactly 50% of its blocks is never strictly
+ * smaller than dense, by those row pointers.)
+ */
+static int vq_encode(const struct vq_ctx *c, const int8_t *qw, size_t o,
+		     size_t k, uint32_t *encoding, void **enc, size_t *size)
+{
+	uint32_t mode = c->o ? c->o->weights_encoding : VIS_WENC_AUTO;
+	size_t nb = 0,
+	       b4 = mode == VIS_WENC_DENSE ? 0 : vis_block4_size(qw, o, k, &nb);
+	int ret;
+
+	*encoding = VISION_MODEL_ENC_DENSE;
+	*enc = NULL;
+	*size = o * k;
+	if (!b4 || (mode == VIS_WENC_AUTO && nb * 8 > o * k))
+		return 0;
+	*enc = malloc(b4);
+	if (!*enc)
+		return -ENOMEM;
+	ret = vis_block4_encode(qw, o, k, *enc, b4);
+	if (ret)
+		return ret;
+	*encoding = VISION_MODEL_ENC_BLOCK4;
+	*size = b4;
+	return 0;
+}
+
 /*
  * CONV_2D or FULLY_CONNECTED of @in with float weights @w ([O, K] rows,
  * K = kh * kw * ig) and @bias (NULL: zeros).
@@ -188,27 +372,42 @@ static int vq_weighted(struct vq_ctx *c, const struct vis_node *n,
 	const struct calib_qparams *qi = &c->qp[n->inputs[0]];
 	const struct calib_qparams *qo = &c->qp[n->outputs[0]];
 	size_t o = wshape[0], k = (size_t)wshape[1] * wshape[2] * wshape[3];
+	uint32_t groups = p->groups ? p->groups : 1;
 	int8_t *qw = malloc(o * k);
 	float *scales = calloc(o, sizeof(*scales));
-	float *zb = calloc(o, sizeof(*zb));
+	float *fb = calloc(o, sizeof(*fb));
 	int32_t *qb = calloc(o, sizeof(*qb));
 	struct vision_model_requant *rq = calloc(o, sizeof(*rq));
+	double *mp = malloc(groups * k * sizeof(*mp)), shift = 0;
+	struct vis_qlayer *l;
 	struct vmb_weights wt;
-	uint32_t out, wid, bid;
+	uint32_t out, wid, bid, wsrc, enc_type;
+	void *enc = NULL;
+	size_t enc_size;
 	int ret = -ENOMEM;
 
-	if (!qw || !scales || !zb || !qb || !rq)
+	if (!qw || !scales || !fb || !qb || !rq || !mp)
 		goto out;
 	ret = vq_act_range(c, n, qo, &p->act_min, &p->act_max);
 	if (ret)
 		goto out;
-	ret = calib_quant_weights(w, o, k, qw, scales);
-	if (ret) {
-		ret = vis_errorf(c->err, -ret, "node '%s': bad weights",
-				 n->name);
-		goto out;
+	wsrc = vq_given_weights(&c->g->tensors[n->inputs[1]], o, k, qw, scales);
+	if (wsrc != VIS_WSRC_GIVEN) {
+		ret = calib_quant_weights(w, o, k, qw, scales);
+		if (ret) {
+			ret = vis_errorf(c->err, -ret, "node '%s': bad weights",
+					 n->name);
+			goto out;
+		}
 	}
-	ret = calib_quant_bias(bias ? bias : zb, o, qi->scale, scales, qb);
+	if (bias)
+		memcpy(fb, bias, o * sizeof(*fb));
+	/* Given weights are the model's own: nothing to correct. */
+	if (wsrc != VIS_WSRC_GIVEN && !(c->o && c->o->no_bias_correction) &&
+	    vq_mean_patch(c, n, wshape, groups, mp))
+		shift = vq_bias_correct(w, qw, scales, o, k, groups, mp, fb,
+					qo->scale);
+	ret = calib_quant_bias(fb, o, qi->scale, scales, qb);
 	if (ret < 0) {
 		ret = vis_errorf(c->err, -ret, "node '%s': bad bias", n->name);
 		goto out;
@@ -220,10 +419,16 @@ static int vq_weighted(struct vq_ctx *c, const struct vis_node *n,
 				 n->name);
 		goto out;
 	}
+	ret = vq_encode(c, qw, o, k, &enc_type, &enc, &enc_size);
+	if (ret) {
+		ret = vis_errorf(c->err, -ret, "node '%s': weight encoding",
+				 n->name);
+		goto out;
+	}
 	memset(&wt, 0, sizeof(wt));
-	wt.data = qw;
-	wt.size = o * k;
-	wt.encoding = VISION_MODEL_ENC_DENSE;
+	wt.data = enc ? enc : qw;
+	wt.size = enc_size;
+	wt.encoding = enc_type;
 	memcpy(wt.shape, wshape, sizeof(wt.shape));
 	wt.scale = scales[0];
 	wt.channel_scales = scales;
@@ -239,13 +444,23 @@ static int vq_weighted(struct vq_ctx *c, const struct vis_node *n,
 		ret = vq_track(c, out, out);
 	if (!ret)
 		ret = vq_layer(c, n, type, out, macs,
-			       o * k + o * sizeof(*qb) + o * sizeof(*rq));
+			       enc_size + o * sizeof(*qb) + o * sizeof(*rq));
+	if (!ret) {
+		l = &c->layers[c->nlayers - 1];
+		l->encoding = enc_type;
+		l->wsrc = wsrc;
+		l->dense_bytes = o * k;
+		l->enc_bytes = enc_size;
+		l->bias_shift = shift;
+	}
 out:
 	free(qw);
 	free(scales);
-	free(zb);
+	free(fb);
 	free(qb);
 	free(rq);
+	free(mp);
+	free(enc);
 	return ret;
 }
 
@@ -697,6 +912,29 @@ static int vq_arith(struct vq_ctx *c, const struct vis_node *n)
 	return vq_unsupported(c, n, "only by a scalar constant");
 }
 
+/*
+ * QuantizeLinear or DequantizeLinear of an activation: the int8 bytes
+ * already are the quantized tensor (quantize.c gave both sides the QDQ's
+ * parameters), so the output names the input's model tensor; when the
+ * two sides differ (a tensor quantized twice), a table requantizes.
+ */
+static int vq_qdq(struct vq_ctx *c, const struct vis_node *n)
+{
+	const struct calib_qparams *qi = &c->qp[n->inputs[0]];
+	const struct calib_qparams *qo = &c->qp[n->outputs[0]];
+	uint32_t in;
+	int ret;
+
+	ret = vq_in(c, n, 0, &in);
+	if (ret)
+		return ret;
+	if (n->act != VIS_ACT_NONE || qi->scale != qo->scale ||
+	    qi->zero_point != qo->zero_point)
+		return vq_lut(c, n, 0, NULL);
+	c->id[n->outputs[0]] = in;
+	return 0;
+}
+
 int vq_lower_node(struct vq_ctx *c, int ni)
 {
 	const struct vis_node *n = &c->g->nodes[ni];
@@ -726,6 +964,9 @@ int vq_lower_node(struct vq_ctx *c, int ni)
 	case VIS_OP_RESHAPE:
 	case VIS_OP_IDENTITY:
 		return vq_view(c, n);
+	case VIS_OP_QUANTIZE:
+	case VIS_OP_DEQUANTIZE:
+		return vq_qdq(c, n);
 	case VIS_OP_RELU:
 	case VIS_OP_CLIP:
 	case VIS_OP_LEAKY_RELU:

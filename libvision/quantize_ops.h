@@ -25,6 +25,9 @@
  * @layers: one per model operator
  * @nlayers: count
  * @err: where messages go
+ * @o: the options
+ * @mean: per graph tensor, its element-wise mean over the calibration
+ *	inputs (inputs of CONV and FC nodes, for bias correction), or NULL
  */
 struct vq_ctx {
 	const struct vis_graph *g;
@@ -37,7 +40,17 @@ struct vq_ctx {
 	struct vis_qlayer *layers;
 	uint32_t nlayers;
 	struct vis_error *err;
+	const struct vis_quant_opts *o;
+	double **mean;
 };
+
+/*
+ * The quantization a QDQ model gave graph tensor @t, as int8 (uint8 zero
+ * points shifted by -128): true and *@q set when it has a per-tensor
+ * int8 or uint8 one.
+ */
+bool vq_given_qparams(const struct vis_graph *g, int t,
+		      struct calib_qparams *q);
 
 /* Graph tensor @t's shape as a 4-D NHWC model shape; -EOPNOTSUPP. */
 int vq_shape(const struct vq_ctx *c, int t, uint32_t shape[4]);
