@@ -76,6 +76,14 @@ static void usage(FILE *f, const char *prog)
 		"                             of zero weights, in (0, 1), before quantizing\n"
 		"      --prune-method M       reconstruct|magnitude|2:4 (default\n"
 		"                             reconstruct; 2:4 needs no SPARSITY)\n"
+		"                             or block4: whole blocks of 4 along K, which\n"
+		"                             the BLOCK4 encoding then skips, or channel:\n"
+		"                             that fraction of whole filters removed\n"
+		"      --weights-encoding E   auto|dense|block4: how conv/FC weights are\n"
+		"                             stored (default auto: BLOCK4 when at least\n"
+		"                             half their blocks of 4 are zero)\n"
+		"      --no-bias-correction   keep the biases as they are (by default each\n"
+		"                             is corrected for its weights' rounding)\n"
 		"      --accuracy-budget PCT  choose per-layer sparsities costing at most\n"
 		"                             PCT points of int8 top-1 against float on\n"
 		"                             the --eval images (with --prune-method)\n"
@@ -136,6 +144,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "eval", required_argument, NULL, 'E' },
 		{ "eval-labels", required_argument, NULL, 'L' },
 		{ "eval-count", required_argument, NULL, 'N' },
+		{ "weights-encoding", required_argument, NULL, 'W' },
+		{ "no-bias-correction", no_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -231,9 +241,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 				a->prune.method = PRUNE_GRAPH_MAGNITUDE;
 			else if (!strcmp(optarg, "2:4"))
 				a->prune.method = PRUNE_GRAPH_NM;
+			else if (!strcmp(optarg, "block4"))
+				a->prune.method = PRUNE_GRAPH_BLOCK4;
+			else if (!strcmp(optarg, "channel"))
+				a->prune.method = PRUNE_GRAPH_CHANNEL;
 			else {
 				fprintf(stderr,
-					"vision-compile: --prune-method: '%s' is not reconstruct, magnitude or 2:4\n",
+					"vision-compile: --prune-method: '%s' is not reconstruct, magnitude, 2:4, block4 or channel\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -267,6 +281,23 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'W':
+			if (!strcmp(optarg, "auto"))
+				a->q.weights_encoding = VIS_WENC_AUTO;
+			else if (!strcmp(optarg, "dense"))
+				a->q.weights_encoding = VIS_WENC_DENSE;
+			else if (!strcmp(optarg, "block4"))
+				a->q.weights_encoding = VIS_WENC_BLOCK4;
+			else {
+				fprintf(stderr,
+					"vision-compile: --weights-encoding: '%s' is not auto, dense or block4\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'C':
+			a->q.no_bias_correction = true;
+			break;
 		case 'q':
 			a->quiet = 1;
 			break;
@@ -298,6 +329,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    (a->do_prune && a->prune.method != PRUNE_GRAPH_NM)) {
 		fprintf(stderr,
 			"vision-compile: --accuracy-budget chooses the sparsity: no --prune\n");
+		return EXIT_USAGE;
+	}
+	if (a->budget >= 0 && a->prune.method == PRUNE_GRAPH_CHANNEL) {
+		fprintf(stderr,
+			"vision-compile: --accuracy-budget does not search channel pruning\n");
+		return EXIT_USAGE;
+	}
+	if (a->budget >= 0 && a->prune.method == PRUNE_GRAPH_BLOCK4) {
+		fprintf(stderr,
+			"vision-compile: --accuracy-budget does not search block4 pruning; use --prune with it\n");
 		return EXIT_USAGE;
 	}
 	if (a->budget >= 0 && (!a->eval || !a->eval_labels)) {
@@ -363,8 +404,52 @@ static double json_num(double v)
 	return isfinite(v) ? v : 999.0;
 }
 
-static const char *const prune_methods[] = { "magnitude", "reconstruct",
-					     "2:4" };
+static const char *const prune_methods[] = {
+	[PRUNE_GRAPH_MAGNITUDE] = "magnitude",
+	[PRUNE_GRAPH_RECONSTRUCT] = "reconstruct",
+	[PRUNE_GRAPH_NM] = "2:4",
+	[PRUNE_GRAPH_CHANNEL] = "channel",
+	[PRUNE_GRAPH_BLOCK4] = "block4",
+};
+static const char *const wsrc_names[] = {
+	[VIS_WSRC_NONE] = "none",
+	[VIS_WSRC_CALIBRATED] = "calibrated",
+	[VIS_WSRC_GIVEN] = "given",
+	[VIS_WSRC_REQUANTIZED] = "requantized",
+};
+
+/* Per weighted layer: the encoding chosen, weight bytes dense and written. */
+static void print_weights(FILE *f, const struct vis_qmodel *qm)
+{
+	uint64_t dense = 0, enc = 0;
+	uint32_t i, nb4 = 0;
+
+	fprintf(f, "%-24s %-8s %11s %11s %7s %10s %s\n", "weights of",
+		"encoding", "dense B", "written B", "ratio", "bias shift",
+		"source");
+	for (i = 0; i < qm->nlayers; i++) {
+		const struct vis_qlayer *l = &qm->layers[i];
+
+		if (!l->dense_bytes)
+			continue;
+		dense += l->dense_bytes;
+		enc += l->enc_bytes;
+		nb4 += l->encoding == VISION_MODEL_ENC_BLOCK4;
+		fprintf(f,
+			"%-24.24s %-8s %11" PRIu64 " %11" PRIu64
+			" %6.1f%% %10.3f %s\n",
+			l->name,
+			l->encoding == VISION_MODEL_ENC_BLOCK4 ? "block4" :
+								 "dense",
+			l->dense_bytes, l->enc_bytes,
+			100.0 * (double)l->enc_bytes / (double)l->dense_bytes,
+			l->bias_shift, wsrc_names[l->wsrc]);
+	}
+	fprintf(f,
+		"weights: %" PRIu64 " bytes dense -> %" PRIu64
+		" written (%u layers BLOCK4)\n",
+		dense, enc, nb4);
+}
 
 /* Per pruned layer: weights (float32 bytes) before, non-zero after. */
 static void print_prune(FILE *f, const struct prune_graph_report *pr, int json,
@@ -495,10 +580,16 @@ static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 			"  \"model_bytes\": %zu,\n  \"macs\": %" PRIu64 ",\n"
 			"  \"weight_bytes\": %" PRIu64 ",\n"
 			"  \"arena_planned\": %" PRIu64 ",\n"
-			"  \"arena_naive\": %" PRIu64 ",\n",
+			"  \"arena_naive\": %" PRIu64 ",\n"
+			"  \"bias_correction\": %s,\n"
+			"  \"weights_encoding\": \"%s\",\n",
 			a->model, a->out, methods[a->q.calib.method], ncalib,
 			qm->size, qm->macs, qm->weight_bytes, qm->arena_planned,
-			qm->arena_naive);
+			qm->arena_naive,
+			a->q.no_bias_correction ? "false" : "true",
+			a->q.weights_encoding == VIS_WENC_DENSE	 ? "dense" :
+			a->q.weights_encoding == VIS_WENC_BLOCK4 ? "block4" :
+								   "auto");
 		if (pr)
 			print_prune(f, pr, 1, a);
 		if (br)
@@ -511,10 +602,19 @@ static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 				"    {\"name\": \"%s\", \"op\": \"%s\", \"macs\": %" PRIu64
 				", \"weight_bytes\": %" PRIu64
 				", \"scale\": %.9g, \"zero_point\": %d"
-				", \"sqnr_db\": %.3f, \"cosine\": %.6f}%s\n",
+				", \"sqnr_db\": %.3f, \"cosine\": %.6f"
+				", \"encoding\": \"%s\", \"weights_dense_bytes\": %" PRIu64
+				", \"weights_written_bytes\": %" PRIu64
+				", \"weights_source\": \"%s\", \"bias_shift\": %.4f}%s\n",
 				l->name, l->op, l->macs, l->weight_bytes,
 				l->scale, l->zero_point, json_num(l->sqnr_db),
 				json_num(l->cosine),
+				!l->dense_bytes ? "none" :
+				l->encoding == VISION_MODEL_ENC_BLOCK4 ?
+						  "block4" :
+						  "dense",
+				l->dense_bytes, l->enc_bytes,
+				wsrc_names[l->wsrc], l->bias_shift,
 				i + 1 < qm->nlayers ? "," : "");
 		}
 		fprintf(f, "  ]\n}\n");
@@ -535,6 +635,7 @@ static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 			l->name, l->op, l->macs, l->weight_bytes, l->sqnr_db,
 			l->cosine);
 	}
+	print_weights(f, qm);
 	fprintf(f,
 		"total: %" PRIu64 " MACs, %" PRIu64
 		" weight bytes; arena %" PRIu64 " bytes planned (naive %" PRIu64
@@ -785,6 +886,11 @@ int main(int argc, char **argv)
 		code = ret == -EOPNOTSUPP ? EXIT_UNSUPPORTED : EXIT_ERROR;
 		goto out;
 	}
+	for (i = 0; i < qm->nlayers; i++)
+		if (qm->layers[i].wsrc == VIS_WSRC_REQUANTIZED)
+			fprintf(stderr,
+				"vision-compile: warning: %s: the model's own int8 weights cannot be kept (not symmetric, another axis, or changed by pruning); requantized\n",
+				qm->layers[i].name);
 	ret = vis_quant_compare(
 		qm, g, calib,
 		ncalib < COMPARE_SAMPLES ? ncalib : COMPARE_SAMPLES, 0, &err);
