@@ -160,6 +160,41 @@ struct vis_dw_args {
 };
 
 /**
+ * struct vis_add_args - the operands of one element-wise int8 ADD
+ * @zp1: zero point of input 1, in [-128, 127]
+ * @zp2: zero point of input 2, in [-128, 127]
+ * @zp_out: output zero point, in [-128, 127]
+ * @lshift: left shift of both inputs, in [0, 20]
+ * @m1: Q31 multiplier of input 1, 0 or in [2^30, 2^31)
+ * @m2: Q31 multiplier of input 2, likewise
+ * @m_out: Q31 multiplier of the sum, likewise
+ * @rs1: right shift of input 1, in [0, 31]
+ * @rs2: right shift of input 2, in [0, 31]
+ * @rs_out: right shift of the sum, in [0, 31]
+ * @lo: lower activation bound, >= -128
+ * @hi: upper activation bound, <= 127, >= @lo
+ *
+ * TFLite's AddElementwise: with a = (x - @zp1) << @lshift and b = (y -
+ * @zp2) << @lshift, s = RDBPOT(SRDHM(a, @m1), @rs1) + RDBPOT(SRDHM(b,
+ * @m2), @rs2), the output is clamp(RDBPOT(SRDHM(s, @m_out), @rs_out) +
+ * @zp_out, @lo, @hi) (SRDHM as vis_srdhm(), RDBPOT as vis_rdbpot()).
+ */
+struct vis_add_args {
+	s32 zp1;
+	s32 zp2;
+	s32 zp_out;
+	s32 lshift;
+	s32 m1;
+	s32 m2;
+	s32 m_out;
+	s32 rs1;
+	s32 rs2;
+	s32 rs_out;
+	s32 lo;
+	s32 hi;
+};
+
+/**
  * struct vis_kernels - hot loops, chosen at run time by CPU features
  * @name: "portable", "avx2", "avx512bw", "neon-dotprod", ...
  * @needs_fpu: the loops use vector registers: in the kernel, call them
@@ -195,6 +230,27 @@ struct vis_dw_args {
  *	i], modulo 2^32, for p < @np, and advance @pos[r] past them. @zp in
  *	[-128, 127]; nothing else is written. Calls with increasing @kend
  *	walk the tile in L1-sized slices
+ * @block4_tile32: as @block4_tile, for @np (1..%VIS_BLOCK4_TILE32) pixels
+ *	in a tile of %VIS_BLOCK4_TILE32 lanes whose values are biased: block
+ *	kb of pixel p at @a[(kb * %VIS_BLOCK4_TILE32 + p) * 4] holds the
+ *	input XOR 0x80 (as unsigned, input + 128); the sums are of the
+ *	inputs less @zp, as in @block4_tile. @tmp: 16 * %VIS_BLOCK4_TILE32
+ *	s32 of scratch. NULL when the table has no faster way than
+ *	@block4_tile
+ * @block4_pack: pack @np (1..@lanes) patches for @block4_tile or
+ *	@block4_tile32: tile[(kb * @lanes + p) * 4 + i] = src[p][kb * 4 + i]
+ *	XOR byte i of @flip for kb < @nkb, p < @np, i < 4, and zero for the
+ *	lanes p in [@np, @lanes); @lanes is 8, 16 or 32
+ * @requant_px: @requant_s8 for @np pixels with split, prepared channel
+ *	operands: out[p * @ldo + i] = clamp(clamp(MBQM(@acc[p * @ldacc + i] +
+ *	@bias[i], @mult[i], @shift[i]), -256, 256) + @zp, @lo, @hi) for p <
+ *	@np, i < @n; each (@mult[i], @shift[i]) a valid multiplier. NULL
+ *	when the table has no faster way than @requant_s8 per pixel
+ * @max_pool: one MAX_POOL output pixel: out[ch] = clamp(max over y < @ny,
+ *	x < @nx of @in[y * @ystride + x * @c + ch], @lo, @hi) for ch < @c;
+ *	@ny, @nx, @c >= 1, -128 <= @lo <= @hi <= 127; nothing else is read
+ * @add_s8: @n elements of ADD, out[i] from @a[i] and @b[i] as &struct
+ *	vis_add_args says
  */
 struct vis_kernels {
 	const char *name;
@@ -213,14 +269,29 @@ struct vis_kernels {
 	void (*block4_tile)(const s8 *a, u32 np, s32 zp, u32 *pos,
 			    const u32 *end, u32 kend, u32 nr, const u32 *col,
 			    const s8 *val, s32 *acc, u32 ldc);
+	void (*block4_tile32)(const s8 *a, u32 np, s32 zp, u32 *pos,
+			      const u32 *end, u32 kend, u32 nr, const u32 *col,
+			      const s8 *val, s32 *acc, u32 ldc, s32 *tmp);
+	void (*block4_pack)(const s8 *const *src, u32 np, u32 nkb, u32 lanes,
+			    u32 flip, s8 *tile);
+	void (*requant_px)(const s32 *acc, u32 np, u32 ldacc, const s32 *bias,
+			   const s32 *mult, const s32 *shift, u32 n, s32 zp,
+			   s32 lo, s32 hi, s8 *out, size_t ldo);
+	void (*max_pool)(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
+			 s32 lo, s32 hi, s8 *out);
+	void (*add_s8)(const s8 *a, const s8 *b, s8 *out, u32 n,
+		       const struct vis_add_args *p);
 };
 
 /* Rows per packed block and most patches per gemm_s8_packed call. */
 #define VIS_GEMM_NR 16
-#define VIS_GEMM_PIX 8
+#define VIS_GEMM_PIX 32
 
 /* Output pixels per &struct vis_kernels.block4_tile call. */
 #define VIS_BLOCK4_TILE 16
+
+/* Output pixels (and lanes) per &struct vis_kernels.block4_tile32 call. */
+#define VIS_BLOCK4_TILE32 32
 
 /* Pixel lanes per block of a block4_tile() tile of @np pixels. */
 static inline u32 vis_block4_lanes(u32 np)
@@ -239,6 +310,10 @@ void vis_block4_tile_avx512vnni(const s8 *a, u32 np, s32 zp, u32 *pos,
 				const u32 *end, u32 kend, u32 nr,
 				const u32 *col, const s8 *val, s32 *acc,
 				u32 ldc);
+void vis_block4_tile32_avx512vnni(const s8 *a, u32 np, s32 zp, u32 *pos,
+				  const u32 *end, u32 kend, u32 nr,
+				  const u32 *col, const s8 *val, s32 *acc,
+				  u32 ldc, s32 *tmp);
 void vis_block4_tile_neon(const s8 *a, u32 np, s32 zp, u32 *pos, const u32 *end,
 			  u32 kend, u32 nr, const u32 *col, const s8 *val,
 			  s32 *acc, u32 ldc);
@@ -247,6 +322,29 @@ void vis_block4_tile_neon(const s8 *a, u32 np, s32 zp, u32 *pos, const u32 *end,
 void vis_dw_conv_avx2(const struct vis_dw_args *a);
 void vis_dw_conv_avx512(const struct vis_dw_args *a);
 void vis_dw_conv_neon(const struct vis_dw_args *a);
+
+void vis_requant_px_avx512(const s32 *acc, u32 np, u32 ldacc, const s32 *bias,
+			   const s32 *mult, const s32 *shift, u32 n, s32 zp,
+			   s32 lo, s32 hi, s8 *out, size_t ldo);
+
+void vis_block4_pack_avx512(const s8 *const *src, u32 np, u32 nkb, u32 lanes,
+			    u32 flip, s8 *tile);
+void vis_block4_pack_ref(const s8 *const *src, u32 np, u32 nkb, u32 lanes,
+			 u32 flip, s8 *tile);
+
+/* The portable max_pool and add_s8, also in tables without their own. */
+void vis_max_pool_ref(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
+		      s32 lo, s32 hi, s8 *out);
+void vis_add_s8_ref(const s8 *a, const s8 *b, s8 *out, u32 n,
+		    const struct vis_add_args *p);
+
+/* The element-wise members of the x86 SIMD tables (vis_simd_x86_*_elt.c). */
+void vis_max_pool_avx2(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
+		       s32 lo, s32 hi, s8 *out);
+void vis_max_pool_avx512(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
+			 s32 lo, s32 hi, s8 *out);
+void vis_add_s8_avx512(const s8 *a, const s8 *b, s8 *out, u32 n,
+		       const struct vis_add_args *p);
 
 /* The portable reference every SIMD table must match bit for bit. */
 extern const struct vis_kernels vis_kernels_portable;

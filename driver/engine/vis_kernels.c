@@ -146,6 +146,48 @@ static void vis_requant_s8_portable(const s32 *acc, const s32 *bias,
 		out[i] = vis_requant_one(acc[i], bias[i], &rq[i], zp, lo, hi);
 }
 
+void vis_block4_pack_ref(const s8 *const *src, u32 np, u32 nkb, u32 lanes,
+			 u32 flip, s8 *tile)
+{
+	const size_t step = (size_t)lanes * 4;
+	u32 p, kb, v;
+	s8 *d;
+
+	for (p = 0; p < np; p++) {
+		const s8 *s = src[p];
+
+		d = tile + (size_t)p * 4;
+		for (kb = 0; kb < nkb; kb++, d += step, s += 4) {
+			memcpy(&v, s, 4);
+			v ^= flip;
+			memcpy(d, &v, 4);
+		}
+	}
+	/* Lanes past @np are computed by some tables, then ignored. */
+	if (np < lanes)
+		for (kb = 0, d = tile + np * 4; kb < nkb; kb++, d += step)
+			memset(d, 0, step - np * 4);
+}
+
+static void vis_requant_px_portable(const s32 *acc, u32 np, u32 ldacc,
+				    const s32 *bias, const s32 *mult,
+				    const s32 *shift, u32 n, s32 zp, s32 lo,
+				    s32 hi, s8 *out, size_t ldo)
+{
+	struct vision_model_requant rq;
+	u32 p, i;
+
+	for (p = 0; p < np; p++) {
+		for (i = 0; i < n; i++) {
+			rq.multiplier = mult[i];
+			rq.shift = shift[i];
+			out[p * ldo + i] =
+				vis_requant_one(acc[(size_t)p * ldacc + i],
+						bias[i], &rq, zp, lo, hi);
+		}
+	}
+}
+
 static void vis_gemm_s8_packed_portable(const s8 *a, u32 np, size_t lda,
 					const s8 *bp, const s32 *bsum, u32 n,
 					u32 k, s32 *acc, u32 ldc)
@@ -171,6 +213,23 @@ static void vis_gemm_s8_packed_portable(const s8 *a, u32 np, size_t lda,
 	}
 }
 
+void vis_max_pool_ref(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
+		      s32 lo, s32 hi, s8 *out)
+{
+	u32 y, x, ch;
+
+	for (ch = 0; ch < c; ch++) {
+		/* Starting from lo folds the lower clamp in. */
+		s8 m = (s8)lo;
+
+		for (y = 0; y < ny; y++)
+			for (x = 0; x < nx; x++)
+				m = max(m,
+					in[y * ystride + (size_t)x * c + ch]);
+		out[ch] = min_t(s8, m, hi);
+	}
+}
+
 const struct vis_kernels vis_kernels_portable = {
 	.name = "portable",
 	.needs_fpu = false,
@@ -180,6 +239,10 @@ const struct vis_kernels vis_kernels_portable = {
 	.gemm_s8_packed = vis_gemm_s8_packed_portable,
 	.dw_conv = vis_dw_conv_portable,
 	.block4_tile = vis_block4_tile_portable,
+	.block4_pack = vis_block4_pack_ref,
+	.requant_px = vis_requant_px_portable,
+	.max_pool = vis_max_pool_ref,
+	.add_s8 = vis_add_s8_ref,
 };
 
 static bool vis_cpu_any(void)

@@ -211,12 +211,41 @@ static __always_inline void vis_bin_loop(const s8 *a, u32 as, const s8 *b,
 	vis_bin_elems(a + i * as, as, b + i * bs, bs, out + i, n - i, p, mul);
 }
 
-/* Constant steps: one specialised loop per layout. */
-static __always_inline void vis_bin_span(const s8 *a, bool a_adv, const s8 *b,
+/* The element loop of ADD's operands @aa, both inputs advancing. */
+void vis_add_s8_ref(const s8 *a, const s8 *b, s8 *out, u32 n,
+		    const struct vis_add_args *aa)
+{
+	const struct vis_bin_args p = {
+		.zp1 = aa->zp1,
+		.zp2 = aa->zp2,
+		.zp_out = aa->zp_out,
+		.lshift = aa->lshift,
+		.m1 = aa->m1,
+		.m2 = aa->m2,
+		.m_out = aa->m_out,
+		.rs1 = aa->rs1,
+		.rs2 = aa->rs2,
+		.rs_out = aa->rs_out,
+		.lo = aa->lo,
+		.hi = aa->hi,
+	};
+
+	vis_bin_loop(a, 1, b, 1, out, n, &p, false);
+}
+
+/*
+ * Constant steps: one specialised loop per layout; ADD of two advancing
+ * inputs goes to the kernel table (@k), with its operands @aa.
+ */
+static __always_inline void vis_bin_span(const struct vis_kernels *k,
+					 const struct vis_add_args *aa,
+					 const s8 *a, bool a_adv, const s8 *b,
 					 bool b_adv, s8 *out, u32 n,
 					 const struct vis_bin_args *p, bool mul)
 {
-	if (a_adv && b_adv)
+	if (a_adv && b_adv && !mul)
+		k->add_s8(a, b, out, n, aa);
+	else if (a_adv && b_adv)
 		vis_bin_loop(a, 1, b, 1, out, n, p, mul);
 	else if (a_adv)
 		vis_bin_loop(a, 1, b, 0, out, n, p, mul);
@@ -242,6 +271,20 @@ static __always_inline void vis_bin_run(const struct vis_exec *x,
 	const s8 *b = vis_tensor_data(x, op->inputs[1]);
 	s8 *out = vis_tensor_out(x, op->output);
 	u32 h = o->shape[1], w = o->shape[2], c = o->shape[3];
+	const struct vis_add_args aa = {
+		.zp1 = p->zp1,
+		.zp2 = p->zp2,
+		.zp_out = p->zp_out,
+		.lshift = p->lshift,
+		.m1 = p->m1,
+		.m2 = p->m2,
+		.m_out = p->m_out,
+		.rs1 = p->rs1,
+		.rs2 = p->rs2,
+		.rs_out = p->rs_out,
+		.lo = p->lo,
+		.hi = p->hi,
+	};
 	u32 sa[4], sb[4], spans, len, as, bs;
 	bool a_adv, b_adv;
 	u32 r, px;
@@ -269,7 +312,8 @@ static __always_inline void vis_bin_run(const struct vis_exec *x,
 		s8 *orow = out + (size_t)r * w * c;
 
 		for (px = 0; px < spans; px++)
-			vis_bin_span(ar + px * as, a_adv, br + px * bs, b_adv,
+			vis_bin_span(x->k, &aa, ar + px * as, a_adv,
+				     br + px * bs, b_adv,
 				     orow + (size_t)px * len, len, p, mul);
 	}
 }

@@ -104,6 +104,8 @@ static u32 vis_conv_wrows(const struct vis_conv_geom *g)
 /* Scratch layout; both scratch() and run() derive it from here. */
 struct vis_conv_scratch {
 	u64 bias; /* s32[wrows] folded bias */
+	u64 mult; /* s32[wrows] multipliers, for requant_px() */
+	u64 shift; /* s32[wrows] their shifts */
 	u64 acc; /* s32[PIX * ROWS] */
 	u64 patch; /* s8[PIX * kpad]; the first Kpad also hold the ones */
 	u64 wbuf; /* s8[wrows * kpad] re-laid-out weights */
@@ -116,6 +118,10 @@ static void vis_conv_scratch_layout(const struct vis_conv_geom *g,
 	u64 off = 0;
 
 	s->bias = off;
+	off += ALIGN((u64)vis_conv_wrows(g) * 4, VIS_CONV_SALIGN);
+	s->mult = off;
+	off += ALIGN((u64)vis_conv_wrows(g) * 4, VIS_CONV_SALIGN);
+	s->shift = off;
 	off += ALIGN((u64)vis_conv_wrows(g) * 4, VIS_CONV_SALIGN);
 	s->acc = off;
 	off += VIS_CONV_PIX * VIS_CONV_ROWS * 4;
@@ -223,6 +229,8 @@ struct vis_conv_pscratch {
 	u64 acc; /* s32[GEMM_PIX * rows16] */
 	u64 patch; /* s8[GEMM_PIX * kpad] */
 	u64 pw; /* s8[rows16 * kpad] packed weights */
+	u64 mult; /* s32[rows16] multipliers, for requant_px() */
+	u64 shift; /* s32[rows16] their shifts */
 	u64 size;
 };
 
@@ -248,6 +256,10 @@ static void vis_conv_pscratch_layout(const struct vis_conv_geom *g,
 	off += ALIGN((u64)VIS_GEMM_PIX * g->kpad, VIS_CONV_SALIGN);
 	s->pw = off;
 	off += ALIGN(rows16 * g->kpad, VIS_CONV_SALIGN);
+	s->mult = off;
+	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
+	s->shift = off;
+	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
 	s->size = off;
 }
 
@@ -281,6 +293,7 @@ struct vis_conv_run {
 	s8 *out;
 	const struct vision_model_requant *rq;
 	s32 *bias; /* folded bias of the current rows */
+	s32 *mult, *shift; /* their requant operands, split */
 	s32 *acc;
 	s8 *patch;
 	s32 in_zp, out_zp;
@@ -316,6 +329,10 @@ static void vis_conv_fold_bias(struct vis_conv_run *c, const s32 *bias,
 	const struct vis_kernels *k = c->x->k;
 	u32 r, r0;
 
+	for (r = 0; r < nr; r++) {
+		c->mult[r] = c->rq[co0 + r].multiplier;
+		c->shift[r] = c->rq[co0 + r].shift;
+	}
 	if (!c->in_zp) {
 		memcpy(c->bias, bias + co0, (size_t)nr * sizeof(s32));
 		return;
@@ -364,6 +381,15 @@ static void vis_conv_row(struct vis_conv_run *c, u32 unit, u32 grp, u32 co0,
 
 			k->gemm_s8(a, np, wrow + (size_t)r0 * g->kpad, nrr,
 				   g->kpad, c->acc);
+			if (k->requant_px) {
+				k->requant_px(c->acc, np, nrr, c->bias + r0,
+					      c->mult + r0, c->shift + r0, nrr,
+					      c->out_zp, lo, hi,
+					      orow + (size_t)ox * g->cout +
+						      co0 + r0,
+					      g->cout);
+				continue;
+			}
 			for (p = 0; p < np; p++) {
 				s8 *o = orow + (size_t)(ox + p) * g->cout +
 					co0 + r0;
@@ -401,6 +427,8 @@ static void vis_conv_run_gemm(const struct vis_exec *x,
 
 	vis_conv_scratch_layout(g, &s);
 	c.bias = (s32 *)(x->scratch + s.bias);
+	c.mult = (s32 *)(x->scratch + s.mult);
+	c.shift = (s32 *)(x->scratch + s.shift);
 	c.acc = (s32 *)(x->scratch + s.acc);
 	c.patch = (s8 *)(x->scratch + s.patch);
 	wbuf = (s8 *)(x->scratch + s.wbuf);
@@ -459,6 +487,15 @@ static void vis_conv_pack(const struct vis_conv_geom *g, const s8 *w, u32 rows,
 		const s8 *src = w + (size_t)r * g->k;
 		s32 sum = 0;
 
+		if (r < rows && g->k == g->kpad) {
+			/* Whole groups of four: copy them as words. */
+			for (i = 0; i < g->k; i++)
+				sum += src[i];
+			for (i = 0; i < g->k; i += 4)
+				memcpy(d + (size_t)i * VIS_GEMM_NR, src + i, 4);
+			bsum[r] = sum;
+			continue;
+		}
 		for (i = 0; i < g->kpad; i++) {
 			s8 v = r < rows && i < g->k ? src[i] : 0;
 
@@ -495,10 +532,12 @@ static void vis_conv_run_packed(const struct vis_exec *x,
 		.in_zp = vis_tensor(m, op->inputs[0])->zero_point,
 		.out_zp = vis_tensor(m, op->output)->zero_point,
 	};
-	u32 grp, co0, u, ox, np, i;
+	u32 grp, co0, np, i;
 	size_t lda = g->kpad;
-	s32 *bsum, *acc;
+	s32 *bsum, *acc, *mult, *shift;
+	bool linear;
 	s8 *pw;
+	u64 q;
 
 	vis_conv_pscratch_layout(g, &s);
 	bsum = (s32 *)(x->scratch + s.bsum);
@@ -506,41 +545,66 @@ static void vis_conv_run_packed(const struct vis_exec *x,
 	acc = (s32 *)(x->scratch + s.acc);
 	c.patch = (s8 *)(x->scratch + s.patch);
 	pw = (s8 *)(x->scratch + s.pw);
+	mult = (s32 *)(x->scratch + s.mult);
+	shift = (s32 *)(x->scratch + s.shift);
 	if (inplace)
 		lda = (size_t)p->stride_w * g->cin;
 
+	/*
+	 * Pixels of the call are numbered across its rows (outputs are
+	 * contiguous NHWC): gathered patches fill whole kernel calls. Patches
+	 * read in place may cross rows only when the input rows are
+	 * contiguous too.
+	 */
+	linear = !inplace || (p->stride_h == 1 && p->stride_w == 1);
 	for (grp = 0; grp < g->groups; grp++) {
 		co0 = grp * g->cgo;
 		vis_conv_pack(g, wt + (size_t)co0 * g->k, g->cgo, pw, bsum);
-		for (i = 0; i < g->cgo; i++)
+		for (i = 0; i < g->cgo; i++) {
 			c.bias[i] = bias[co0 + i] - c.in_zp * bsum[i];
-		for (u = begin; u < end; u++) {
-			u32 n = u / g->oh, oy = u % g->oh;
-			const s8 *img = c.in + (size_t)n * g->h * g->w * g->cin;
-			s8 *orow = c.out + (size_t)u * g->ow * g->cout + co0;
+			mult[i] = rq[co0 + i].multiplier;
+			shift[i] = rq[co0 + i].shift;
+		}
+		for (q = (u64)begin * g->ow; q < (u64)end * g->ow; q += np) {
+			u32 u = (u32)(q / g->ow), ox = (u32)(q % g->ow);
+			const s8 *a = c.patch;
+			s8 *o = c.out + q * g->cout + co0;
 
-			const s8 *irow =
-				img + (size_t)oy * p->stride_h * g->w * g->cin;
+			np = (u32)min_t(u64, VIS_GEMM_PIX,
+					linear ? (u64)end * g->ow - q :
+						 g->ow - ox);
+			if (inplace)
+				a = c.in +
+				    (((size_t)(u / g->oh) * g->h +
+				      (size_t)(u % g->oh) * p->stride_h) *
+					     g->w +
+				     (size_t)ox * p->stride_w) *
+					    g->cin;
+			for (i = 0; !inplace && i < np; i++) {
+				u32 n = u / g->oh;
 
-			for (ox = 0; ox < g->ow; ox += np) {
-				const s8 *a = c.patch;
-				s8 *o = orow + (size_t)ox * g->cout;
-
-				np = min_t(u32, VIS_GEMM_PIX, g->ow - ox);
-				if (inplace)
-					a = irow + ox * lda;
-				for (i = 0; !inplace && i < np; i++)
-					vis_conv_gather(&c, c.patch + i * lda,
-							img, oy, ox + i,
-							grp * g->cgi);
-				k->gemm_s8_packed(a, np, lda, pw, bsum, g->cgo,
-						  g->kpad, acc, rows16);
-				for (i = 0; i < np; i++, o += g->cout)
-					k->requant_s8(acc + (size_t)i * rows16,
-						      c.bias, rq + co0, g->cgo,
-						      c.out_zp, p->act_min,
-						      p->act_max, o);
+				vis_conv_gather(&c, c.patch + i * lda,
+						c.in + (size_t)n * g->h * g->w *
+								g->cin,
+						u % g->oh, ox, grp * g->cgi);
+				if (++ox == g->ow) {
+					ox = 0;
+					u++;
+				}
 			}
+			k->gemm_s8_packed(a, np, lda, pw, bsum, g->cgo, g->kpad,
+					  acc, rows16);
+			if (k->requant_px) {
+				k->requant_px(acc, np, rows16, c.bias, mult,
+					      shift, g->cgo, c.out_zp,
+					      p->act_min, p->act_max, o,
+					      g->cout);
+				continue;
+			}
+			for (i = 0; i < np; i++, o += g->cout)
+				k->requant_s8(acc + (size_t)i * rows16, c.bias,
+					      rq + co0, g->cgo, c.out_zp,
+					      p->act_min, p->act_max, o);
 		}
 	}
 }

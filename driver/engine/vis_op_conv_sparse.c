@@ -38,6 +38,8 @@
  * longer tile is cut into equal slices, fewer calls beating L1 residency.
  */
 #define VIS_SPARSE_KC 640
+/* The same for 32-lane tiles (48 KiB): each slice costs every row a setup. */
+#define VIS_SPARSE_KC32 384
 /* FC: batch rows per dot_block4() call (one to four), channels per unit. */
 #define VIS_SPARSE_FC_PIX 4
 #define VIS_SPARSE_SALIGN 64
@@ -115,6 +117,9 @@ struct vis_sparse_conv_scratch {
 	u64 pos; /* u32[ROWS] block4_tile() cursors */
 	u64 tile; /* s8[kb * lanes * 4] packed patches */
 	u64 patch; /* s8[kb * 4] one gathered patch */
+	u64 tmp; /* s32[16 * TILE32] for block4_tile32() */
+	u64 mult; /* s32[cout] multipliers, for requant_px() */
+	u64 shift; /* s32[cout] their shifts */
 	u64 size;
 };
 
@@ -124,13 +129,19 @@ static void vis_sparse_conv_layout(const struct vis_sparse_conv *g,
 	u64 off = 0;
 
 	s->acc = off;
-	off += VIS_SPARSE_ROWS * VIS_BLOCK4_TILE * 4;
+	off += VIS_SPARSE_ROWS * VIS_BLOCK4_TILE32 * 4;
 	s->pos = off;
 	off += VIS_SPARSE_ROWS * 4;
 	s->tile = off;
-	off += ALIGN((u64)g->kb * VIS_BLOCK4_TILE * 4, VIS_SPARSE_SALIGN);
+	off += ALIGN((u64)g->kb * VIS_BLOCK4_TILE32 * 4, VIS_SPARSE_SALIGN);
 	s->patch = off;
-	off += ALIGN((u64)g->kb * 4, VIS_SPARSE_SALIGN);
+	off += ALIGN((u64)VIS_BLOCK4_TILE32 * g->kb * 4, VIS_SPARSE_SALIGN);
+	s->tmp = off;
+	off += 16 * VIS_BLOCK4_TILE32 * 4;
+	s->mult = off;
+	off += ALIGN((u64)g->cout * 4, VIS_SPARSE_SALIGN);
+	s->shift = off;
+	off += ALIGN((u64)g->cout * 4, VIS_SPARSE_SALIGN);
 	s->size = off;
 }
 
@@ -162,16 +173,18 @@ static void vis_sparse_gather(const struct vis_sparse_conv *g, s8 *dst,
 	vis_im2col_patch(&im, dst, img, oy, ox, ci0, zp, g->kb * 4);
 }
 
-/* Pack pixels [pix, pix + np) of group @grp into the tile. */
-static void vis_sparse_pack(const struct vis_sparse_conv *g, s8 *tile,
+/*
+ * Pack pixels [pix, pix + np) of group @grp into a tile of @lanes lanes,
+ * each group of four values XOR @flip, with the table's block4_pack(): the
+ * patches are gathered first, one after the other in @patch.
+ */
+static void vis_sparse_pack(const struct vis_kernels *k,
+			    const struct vis_sparse_conv *g, s8 *tile,
 			    s8 *patch, const s8 *in, u64 pix, u32 np, u32 grp,
-			    s8 zp)
+			    s8 zp, u32 lanes, u32 flip)
 {
-	const size_t step = (size_t)vis_block4_lanes(np) * 4;
-	const u32 nkb = g->kb;
-	const s8 *src;
-	u32 p, kb;
-	s8 *d;
+	const s8 *src[VIS_BLOCK4_TILE32];
+	u32 p;
 
 	for (p = 0; p < np; p++) {
 		u64 q = pix + p;
@@ -181,22 +194,17 @@ static void vis_sparse_pack(const struct vis_sparse_conv *g, s8 *tile,
 
 		if (g->direct) {
 			/* 1x1, unpadded, K = Cin: the input pixel itself. */
-			src = img + ((size_t)oy * g->p->stride_h * g->w +
-				     (size_t)ox * g->p->stride_w) *
-					    g->cin;
+			src[p] = img + ((size_t)oy * g->p->stride_h * g->w +
+					(size_t)ox * g->p->stride_w) *
+					       g->cin;
 		} else {
-			vis_sparse_gather(g, patch, img, oy, ox, grp * g->cgi,
-					  zp);
-			src = patch;
+			s8 *d = patch + (size_t)p * g->kb * 4;
+
+			vis_sparse_gather(g, d, img, oy, ox, grp * g->cgi, zp);
+			src[p] = d;
 		}
-		d = tile + (size_t)p * 4;
-		for (kb = 0; kb < nkb; kb++, d += step, src += 4)
-			memcpy(d, src, 4);
 	}
-	/* Lanes past @np are computed by some tables, then ignored. */
-	if (np * 4 < step)
-		for (kb = 0, d = tile + np * 4; kb < nkb; kb++, d += step)
-			memset(d, 0, step - np * 4);
+	k->block4_pack(src, np, g->kb, lanes, flip, tile);
 }
 
 /* Per-run state of a BLOCK4 convolution. */
@@ -210,6 +218,7 @@ struct vis_sparse_conv_run {
 	const struct vision_model_requant *rq;
 	s32 in_zp, out_zp, lo, hi;
 	s32 *acc;
+	s32 *mult, *shift, *tmp;
 	s8 *tile, *patch;
 	u32 *pos;
 };
@@ -229,13 +238,30 @@ static void vis_sparse_conv_rows(const struct vis_sparse_conv_run *c, u64 pix,
 
 	memcpy(c->pos, c->w.row_ptr + co0, (size_t)nr * sizeof(u32));
 	memset(c->acc, 0, (size_t)np * nr * sizeof(s32));
-	do {
+	if (np > VIS_BLOCK4_TILE) {
+		/* A 32-lane tile, in its own slices. */
+		kc = DIV_ROUND_UP(g->kb, DIV_ROUND_UP(g->kb, VIS_SPARSE_KC32));
+		do {
+			kend = min_t(u32, kend + kc, g->kb);
+			c->k->block4_tile32(c->tile, np, c->in_zp, c->pos,
+					    c->w.row_ptr + co0 + 1, kend, nr,
+					    c->w.col, c->w.val, c->acc, nr,
+					    c->tmp);
+		} while (kend < g->kb);
+	}
+	while (kend < g->kb) {
 		kend = min_t(u32, kend + kc, g->kb);
 		c->k->block4_tile(c->tile, np, c->in_zp, c->pos,
 				  c->w.row_ptr + co0 + 1, kend, nr, c->w.col,
 				  c->w.val, c->acc, nr);
-	} while (kend < g->kb);
+	}
 
+	if (c->k->requant_px) {
+		c->k->requant_px(c->acc, np, nr, c->bias + co0, c->mult + co0,
+				 c->shift + co0, nr, c->out_zp, c->lo, c->hi,
+				 c->out + (size_t)pix * g->cout + co0, g->cout);
+		return;
+	}
 	for (p = 0; p < np; p++) {
 		o = c->out + (size_t)(pix + p) * g->cout + co0;
 		c->k->requant_s8(c->acc + p * nr, c->bias + co0, c->rq + co0,
@@ -261,6 +287,8 @@ void vis_sparse_conv_run(const struct vis_exec *x,
 		.hi = op->params.conv.act_max,
 	};
 	const struct vis_sparse_conv *g = &c.g;
+	/* Pixels per tile: 32 where the table has a kernel for them. */
+	u32 tile = x->k->block4_tile32 ? VIS_BLOCK4_TILE32 : VIS_BLOCK4_TILE;
 	u32 np, grp, c0, nr;
 	u64 pix, pix_end;
 
@@ -271,13 +299,26 @@ void vis_sparse_conv_run(const struct vis_exec *x,
 	c.pos = (u32 *)(x->scratch + s.pos);
 	c.tile = (s8 *)(x->scratch + s.tile);
 	c.patch = (s8 *)(x->scratch + s.patch);
+	c.tmp = (s32 *)(x->scratch + s.tmp);
+	c.mult = (s32 *)(x->scratch + s.mult);
+	c.shift = (s32 *)(x->scratch + s.shift);
+	for (c0 = 0; c0 < g->cout; c0++) {
+		c.mult[c0] = c.rq[c0].multiplier;
+		c.shift[c0] = c.rq[c0].shift;
+	}
 
 	pix_end = (u64)end * g->ow;
 	for (pix = (u64)begin * g->ow; pix < pix_end; pix += np) {
-		np = (u32)min_t(u64, VIS_BLOCK4_TILE, pix_end - pix);
+		np = (u32)min_t(u64, tile, pix_end - pix);
 		for (grp = 0; grp < g->groups; grp++) {
-			vis_sparse_pack(g, c.tile, c.patch, c.in, pix, np, grp,
-					(s8)c.in_zp);
+			if (np > VIS_BLOCK4_TILE)
+				vis_sparse_pack(x->k, g, c.tile, c.patch, c.in,
+						pix, np, grp, (s8)c.in_zp,
+						VIS_BLOCK4_TILE32, 0x80808080u);
+			else
+				vis_sparse_pack(x->k, g, c.tile, c.patch, c.in,
+						pix, np, grp, (s8)c.in_zp,
+						vis_block4_lanes(np), 0);
 			for (c0 = 0; c0 < g->cgo; c0 += nr) {
 				nr = min_t(u32, VIS_SPARSE_ROWS, g->cgo - c0);
 				vis_sparse_conv_rows(&c, pix, np,

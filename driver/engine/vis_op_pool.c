@@ -16,8 +16,9 @@
  *
  * MAX_POOL and AVG_POOL work one output row (n, y) per unit,
  * GLOBAL_AVG_POOL one block of up to %VIS_POOL_CBLK channels of one batch
- * entry. Channels are processed in blocks of %VIS_POOL_CBLK with the
- * running maximum or sum in a small array on the stack, so the inner loop
+ * entry. MAX_POOL takes one output pixel per call of the kernel table's
+ * max_pool(). The averages process channels in blocks of %VIS_POOL_CBLK
+ * with the running sum in a small array on the stack, so the inner loop
  * over channels is contiguous and needs no scratch memory.
  */
 
@@ -149,54 +150,37 @@ static void vis_pool_geom(const struct vis_exec *x,
 }
 
 /*
- * One output pixel of MAX_POOL or (@avg) AVG_POOL: channels of @o from
- * the input rows [@y0, @y1) and columns [@x0, @x1) of batch entry @n, a
- * block of channels at a time.
+ * One output pixel of AVG_POOL: channels of @o from the input rows [@y0,
+ * @y1) and columns [@x0, @x1) of batch entry @n, a block of channels at a
+ * time.
  */
-static __always_inline void vis_pool_pixel(const struct vis_pool_geom *g, u32 n,
-					   u32 y0, u32 y1, u32 x0, u32 x1,
-					   s8 *o, bool avg)
+static void vis_avg_pool_pixel(const struct vis_pool_geom *g, u32 n, u32 y0,
+			       u32 y1, u32 x0, u32 x1, s8 *o)
 {
 	/* Non-zero and below 2^24: check() saw to both. */
 	const s32 count = (s32)((y1 - y0) * (x1 - x0));
 	const s32 lo = g->p->act_min, hi = g->p->act_max;
 	s32 acc[VIS_POOL_CBLK];
-	s8 mx[VIS_POOL_CBLK];
 	u32 c0, nb, y, xx, j;
 
 	for (c0 = 0; c0 < g->c; c0 += nb) {
 		nb = min_t(u32, VIS_POOL_CBLK, g->c - c0);
-		/* MAX: starting from act_min folds the lower clamp in. */
-		for (j = 0; j < nb; j++) {
-			if (avg)
-				acc[j] = 0;
-			else
-				mx[j] = (s8)lo;
-		}
+		for (j = 0; j < nb; j++)
+			acc[j] = 0;
 		for (y = y0; y < y1; y++) {
 			const s8 *ip =
 				g->in +
 				(((size_t)n * g->h + y) * g->w + x0) * g->c +
 				c0;
 
-			for (xx = x0; xx < x1; xx++, ip += g->c) {
-				for (j = 0; j < nb; j++) {
-					if (avg)
-						acc[j] += ip[j];
-					else
-						mx[j] = max(mx[j], ip[j]);
-				}
-			}
+			for (xx = x0; xx < x1; xx++, ip += g->c)
+				for (j = 0; j < nb; j++)
+					acc[j] += ip[j];
 		}
 		for (j = 0; j < nb; j++) {
-			s32 a;
-
-			if (!avg) {
-				o[c0 + j] = min_t(s8, mx[j], hi);
-				continue;
-			}
 			/* TFLite rounds half away from zero. */
-			a = acc[j];
+			s32 a = acc[j];
+
 			a = a > 0 ? (a + count / 2) / count :
 				    (a - count / 2) / count;
 			o[c0 + j] = vis_sat8(a, lo, hi);
@@ -211,17 +195,26 @@ static __always_inline void vis_pool_run(const struct vis_exec *x,
 {
 	struct vis_pool_geom g;
 	u32 r, ox, y0, y1, x0, x1;
+	const s8 *ip;
 
 	vis_pool_geom(x, op, &g);
 	for (r = begin; r < end; r++) {
 		vis_pool_window(r % g.oh, g.p->stride_h, g.p->pad_top,
 				g.p->filter_h, g.h, &y0, &y1);
 		for (ox = 0; ox < g.ow; ox++) {
+			s8 *o = g.out + ((size_t)r * g.ow + ox) * g.c;
+
 			vis_pool_window(ox, g.p->stride_w, g.p->pad_left,
 					g.p->filter_w, g.w, &x0, &x1);
-			vis_pool_pixel(&g, r / g.oh, y0, y1, x0, x1,
-				       g.out + ((size_t)r * g.ow + ox) * g.c,
-				       avg);
+			if (avg) {
+				vis_avg_pool_pixel(&g, r / g.oh, y0, y1, x0, x1,
+						   o);
+				continue;
+			}
+			ip = g.in +
+			     (((size_t)(r / g.oh) * g.h + y0) * g.w + x0) * g.c;
+			x->k->max_pool(ip, y1 - y0, x1 - x0, (size_t)g.w * g.c,
+				       g.c, g.p->act_min, g.p->act_max, o);
 		}
 	}
 }

@@ -221,4 +221,7 @@ const struct vis_kernels vis_kernels_neon_dotprod = {
 	.requant_s8 = vis_requant_s8_neon,
 	.block4_tile = vis_block4_tile_neon,
 	.dw_conv = vis_dw_conv_neon,
+	.max_pool = vis_max_pool_ref,
+	.add_s8 = vis_add_s8_ref,
+	.block4_pack = vis_block4_pack_ref,
 };

@@ -261,4 +261,7 @@ const struct vis_kernels vis_kernels_avx2 = {
 	.requant_s8 = vis_requant_s8_avx2,
 	.block4_tile = vis_block4_tile_avx2,
 	.dw_conv = vis_dw_conv_avx2,
+	.max_pool = vis_max_pool_avx2,
+	.add_s8 = vis_add_s8_ref,
+	.block4_pack = vis_block4_pack_ref,
 };

@@ -227,4 +227,8 @@ const struct vis_kernels vis_kernels_avx512bw = {
 	.requant_s8 = vis_requant_s8_avx512,
 	.block4_tile = vis_block4_tile_avx512bw,
 	.dw_conv = vis_dw_conv_avx512,
+	.requant_px = vis_requant_px_avx512,
+	.max_pool = vis_max_pool_avx512,
+	.add_s8 = vis_add_s8_avx512,
+	.block4_pack = vis_block4_pack_avx512,
 };

@@ -93,3 +93,68 @@ void vis_requant_s8_avx512(const s32 *acc, const s32 *bias,
 		_mm512_mask_cvtepi32_storeu_epi8(out + i, m, x);
 	}
 }
+
+/*
+ * The channel operands of one block of 16, prepared once and kept in
+ * registers while every pixel goes through them.
+ */
+struct vis_avx512_rq {
+	__m512i bias, mult, left, right, mask, half;
+};
+
+static __always_inline void vis_avx512_rq_init(struct vis_avx512_rq *q,
+					       __mmask16 m, const s32 *bias,
+					       const s32 *mult,
+					       const s32 *shift)
+{
+	const __m512i zero = _mm512_setzero_si512();
+	const __m512i one = _mm512_set1_epi32(1);
+	__m512i sh = _mm512_maskz_loadu_epi32(m, shift);
+
+	q->bias = _mm512_maskz_loadu_epi32(m, bias);
+	q->mult = _mm512_maskz_loadu_epi32(m, mult);
+	q->left = _mm512_max_epi32(sh, zero);
+	q->right = _mm512_max_epi32(_mm512_sub_epi32(zero, sh), zero);
+	q->mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, q->right), one);
+	q->half = _mm512_srli_epi32(q->mask, 1);
+}
+
+void vis_requant_px_avx512(const s32 *acc, u32 np, u32 ldacc, const s32 *bias,
+			   const s32 *mult, const s32 *shift, u32 n, s32 zp,
+			   s32 lo, s32 hi, s8 *out, size_t ldo)
+{
+	const __m512i one = _mm512_set1_epi32(1);
+	const __m512i vzp = _mm512_set1_epi32(zp);
+	const __m512i vlo = _mm512_set1_epi32(lo);
+	const __m512i vhi = _mm512_set1_epi32(hi);
+	const __m512i m256 = _mm512_set1_epi32(256);
+	const __m512i n256 = _mm512_set1_epi32(-256);
+	struct vis_avx512_rq q;
+	__m512i x, rem, thr;
+	__mmask16 m, up;
+	const s32 *ap;
+	u32 i, p;
+
+	for (i = 0; i < n; i += 16) {
+		m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+		vis_avx512_rq_init(&q, m, bias + i, mult + i, shift + i);
+		for (p = 0; p < np; p++) {
+			ap = acc + (size_t)p * ldacc + i;
+			x = _mm512_maskz_loadu_epi32(m, ap);
+			x = _mm512_add_epi32(x, q.bias);
+			x = vis_avx512_srdhm(_mm512_sllv_epi32(x, q.left),
+					     q.mult);
+			rem = _mm512_and_si512(x, q.mask);
+			thr = _mm512_sub_epi32(q.half,
+					       _mm512_srai_epi32(x, 31));
+			x = _mm512_srav_epi32(x, q.right);
+			up = _mm512_cmpgt_epi32_mask(rem, thr);
+			x = _mm512_mask_add_epi32(x, up, x, one);
+			x = _mm512_min_epi32(_mm512_max_epi32(x, n256), m256);
+			x = _mm512_add_epi32(x, vzp);
+			x = _mm512_min_epi32(_mm512_max_epi32(x, vlo), vhi);
+			_mm512_mask_cvtepi32_storeu_epi8(out + p * ldo + i, m,
+							 x);
+		}
+	}
+}

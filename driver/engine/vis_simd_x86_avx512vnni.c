@@ -231,5 +231,10 @@ const struct vis_kernels vis_kernels_avx512vnni = {
 	.requant_s8 = vis_requant_s8_avx512,
 	.gemm_s8_packed = vis_gemm_s8_packed_avx512vnni,
 	.block4_tile = vis_block4_tile_avx512vnni,
+	.block4_tile32 = vis_block4_tile32_avx512vnni,
 	.dw_conv = vis_dw_conv_avx512,
+	.requant_px = vis_requant_px_avx512,
+	.max_pool = vis_max_pool_avx512,
+	.add_s8 = vis_add_s8_avx512,
+	.block4_pack = vis_block4_pack_avx512,
 };

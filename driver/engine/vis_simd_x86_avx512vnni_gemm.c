@@ -88,51 +88,55 @@ static __always_inline void vis_vnnip_tile(const s8 *a, u32 np, size_t lda,
 	}
 }
 
-/* All row blocks for @np patches (a constant after inlining). */
-static __always_inline void vis_vnnip_rows(const s8 *a, u32 np, size_t lda,
-					   const s8 *bp, const s32 *bsum, u32 n,
-					   u32 k, s32 *acc, u32 ldc)
+/*
+ * All @np patches times the @nb (1, 2 or 4) row blocks at @bp: the blocks'
+ * weights (up to 64 rows of K) stay in the cache while every group of
+ * four patches streams past them.
+ */
+static __always_inline void vis_vnnip_group(const s8 *a, u32 np, size_t lda,
+					    const s8 *bp, const s32 *bsum,
+					    u32 nb, u32 rows, u32 k, s32 *acc,
+					    u32 ldc)
 {
-	size_t bstride = (size_t)k * VIS_GEMM_NR;
-	u32 nblk = DIV_ROUND_UP(n, VIS_GEMM_NR), b = 0;
+	u32 p0 = 0;
 
-	for (; b + 4 <= nblk; b += 4)
-		vis_vnnip_tile(a, np, lda, bp + b * bstride, bsum + b * 16, 4,
-			       n - b * 16, k, acc + b * 16, ldc);
-	if (b + 2 <= nblk) {
-		vis_vnnip_tile(a, np, lda, bp + b * bstride, bsum + b * 16, 2,
-			       n - b * 16, k, acc + b * 16, ldc);
-		b += 2;
+	for (; p0 + VIS_VNNIP_PIX <= np; p0 += VIS_VNNIP_PIX)
+		vis_vnnip_tile(a + p0 * lda, VIS_VNNIP_PIX, lda, bp, bsum, nb,
+			       rows, k, acc + (size_t)p0 * ldc, ldc);
+	switch (np - p0) {
+	case 1:
+		vis_vnnip_tile(a + p0 * lda, 1, lda, bp, bsum, nb, rows, k,
+			       acc + (size_t)p0 * ldc, ldc);
+		break;
+	case 2:
+		vis_vnnip_tile(a + p0 * lda, 2, lda, bp, bsum, nb, rows, k,
+			       acc + (size_t)p0 * ldc, ldc);
+		break;
+	case 3:
+		vis_vnnip_tile(a + p0 * lda, 3, lda, bp, bsum, nb, rows, k,
+			       acc + (size_t)p0 * ldc, ldc);
+		break;
+	default:
+		break;
 	}
-	if (b < nblk)
-		vis_vnnip_tile(a, np, lda, bp + b * bstride, bsum + b * 16, 1,
-			       n - b * 16, k, acc + b * 16, ldc);
 }
 
 void vis_gemm_s8_packed_avx512vnni(const s8 *a, u32 np, size_t lda,
 				   const s8 *bp, const s32 *bsum, u32 n, u32 k,
 				   s32 *acc, u32 ldc)
 {
-	u32 p0, m;
+	size_t bstride = (size_t)k * VIS_GEMM_NR;
+	u32 nblk = DIV_ROUND_UP(n, VIS_GEMM_NR), b = 0;
 
-	for (p0 = 0; p0 < np; p0 += m) {
-		const s8 *ap = a + p0 * lda;
-		s32 *cp = acc + (size_t)p0 * ldc;
-
-		m = min_t(u32, VIS_VNNIP_PIX, np - p0);
-		switch (m) {
-		case 1:
-			vis_vnnip_rows(ap, 1, lda, bp, bsum, n, k, cp, ldc);
-			break;
-		case 2:
-			vis_vnnip_rows(ap, 2, lda, bp, bsum, n, k, cp, ldc);
-			break;
-		case 3:
-			vis_vnnip_rows(ap, 3, lda, bp, bsum, n, k, cp, ldc);
-			break;
-		default:
-			vis_vnnip_rows(ap, 4, lda, bp, bsum, n, k, cp, ldc);
-			break;
-		}
+	for (; b + 4 <= nblk; b += 4)
+		vis_vnnip_group(a, np, lda, bp + b * bstride, bsum + b * 16, 4,
+				n - b * 16, k, acc + b * 16, ldc);
+	if (b + 2 <= nblk) {
+		vis_vnnip_group(a, np, lda, bp + b * bstride, bsum + b * 16, 2,
+				n - b * 16, k, acc + b * 16, ldc);
+		b += 2;
 	}
+	if (b < nblk)
+		vis_vnnip_group(a, np, lda, bp + b * bstride, bsum + b * 16, 1,
+				n - b * 16, k, acc + b * 16, ldc);
 }

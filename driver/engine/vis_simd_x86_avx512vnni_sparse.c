@@ -30,6 +30,8 @@
 #define _MM_MALLOC_H_INCLUDED
 #include <immintrin.h>
 
+#include "vis_simd_x86_avx512.h"
+
 /*
  * @s + vpdpbusd of @x with the block at @w broadcast from memory. In asm:
  * GCC 12 copies the accumulators of the intrinsic around the loop.
@@ -98,46 +100,6 @@ static __always_inline s32 vis_vnnis_wsum(const s8 *v, u32 n)
 	s0 = _mm512_add_epi32(_mm512_add_epi32(s0, s1),
 			      _mm512_add_epi32(s2, s3));
 	return _mm512_reduce_add_epi32(s0);
-}
-
-/*
- * Transpose 16 vectors of 16 dwords in place: afterwards v[j] lane i holds
- * what v[i] lane j held.
- */
-static __always_inline void vis_vnnis_transpose(__m512i v[16])
-{
-	__m512i t[16];
-	u32 i, m;
-
-#pragma GCC unroll 8
-	for (i = 0; i < 16; i += 2) {
-		t[i] = _mm512_unpacklo_epi32(v[i], v[i + 1]);
-		t[i + 1] = _mm512_unpackhi_epi32(v[i], v[i + 1]);
-	}
-	/* v[4q + m], 128-bit block k: rows 4q..4q+3 of pixel 4k + m. */
-#pragma GCC unroll 4
-	for (i = 0; i < 16; i += 4) {
-		v[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-		v[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-		v[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-		v[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-	}
-	/* Gather block k of the four row quads: pixel 4k + m, rows 0..15. */
-#pragma GCC unroll 4
-	for (m = 0; m < 4; m++) {
-		__m512i dlo = _mm512_shuffle_i32x4(v[m], v[4 + m], 0x88);
-		__m512i dhi = _mm512_shuffle_i32x4(v[m], v[4 + m], 0xdd);
-		__m512i elo = _mm512_shuffle_i32x4(v[8 + m], v[12 + m], 0x88);
-		__m512i ehi = _mm512_shuffle_i32x4(v[8 + m], v[12 + m], 0xdd);
-
-		t[m] = _mm512_shuffle_i32x4(dlo, elo, 0x88);
-		t[8 + m] = _mm512_shuffle_i32x4(dlo, elo, 0xdd);
-		t[4 + m] = _mm512_shuffle_i32x4(dhi, ehi, 0x88);
-		t[12 + m] = _mm512_shuffle_i32x4(dhi, ehi, 0xdd);
-	}
-#pragma GCC unroll 16
-	for (i = 0; i < 16; i++)
-		v[i] = t[i];
 }
 
 /* The sums of one row over a 16-lane tile, less the zero point. */
@@ -236,7 +198,7 @@ static __always_inline void vis_vnnis_tile(const s8 *a, u32 np, u32 lanes,
 						      val);
 		for (; i < 16; i++)
 			v[i] = _mm512_setzero_si512();
-		vis_vnnis_transpose(v);
+		vis_avx512_transpose16(v);
 		mask = (__mmask16)((1u << n) - 1);
 		for (p = 0; p < np; p++) {
 			o = acc + (size_t)p * ldc + r0;
@@ -258,4 +220,143 @@ void vis_block4_tile_avx512vnni(const s8 *a, u32 np, s32 zp, u32 *pos,
 	else
 		vis_vnnis_tile(a, np, VIS_BLOCK4_TILE / 2, zp, pos, end, kend,
 			       nr, col, val, acc, ldc);
+}
+
+/* @s + vpdpbusd of @x and @w, all in registers. */
+static __always_inline __m512i vis_vnnis_dpr(__m512i s, __m512i x, __m512i w)
+{
+	asm("vpdpbusd %2, %1, %0" : "+v"(s) : "v"(x), "v"(w));
+	return s;
+}
+
+/* The four values of the block at @w in every dword. */
+static __always_inline __m512i vis_vnnis_w(const s8 *w)
+{
+	u32 v;
+
+	memcpy(&v, w, sizeof(v));
+	return _mm512_set1_epi32((int)v);
+}
+
+/*
+ * block4_tile32(): 32 pixels, two vectors per block sharing the block's
+ * index and weights (broadcast once, in a register), and activations
+ * biased when packed, so each stored block costs an index, two loads and
+ * two vpdpbusd for 128 products. The zero point and the bias come out per
+ * row as in block4_tile(), with the weight sums taken while the row's
+ * values are in the cache.
+ */
+static __always_inline void vis_vnnis_row32(const s8 *a, s32 zp, u32 *pos,
+					    u32 end, u32 kend, const u32 *col,
+					    const s8 *val, __m512i *lo,
+					    __m512i *hi)
+{
+	__m512i s0, s1, s2, s3, t0, t1, t2, t3, corr, w;
+	const u32 *c0 = col + *pos, *cp = c0, *ce = col + end;
+	const s8 *vp = val + (size_t)*pos * 4;
+	const s8 *x0, *x1, *x2, *x3;
+	u32 wsum;
+
+	s0 = _mm512_setzero_si512();
+	s1 = s0;
+	s2 = s0;
+	s3 = s0;
+	t0 = s0;
+	t1 = s0;
+	t2 = s0;
+	t3 = s0;
+	/* Eight chains hide the vpdpbusd latency. */
+	for (; ce - cp >= 4 && cp[3] < kend; cp += 4, vp += 16) {
+		x0 = a + (size_t)cp[0] * 128;
+		x1 = a + (size_t)cp[1] * 128;
+		x2 = a + (size_t)cp[2] * 128;
+		x3 = a + (size_t)cp[3] * 128;
+		w = vis_vnnis_w(vp);
+		s0 = vis_vnnis_dpr(s0, _mm512_loadu_si512(x0), w);
+		t0 = vis_vnnis_dpr(t0, _mm512_loadu_si512(x0 + 64), w);
+		w = vis_vnnis_w(vp + 4);
+		s1 = vis_vnnis_dpr(s1, _mm512_loadu_si512(x1), w);
+		t1 = vis_vnnis_dpr(t1, _mm512_loadu_si512(x1 + 64), w);
+		w = vis_vnnis_w(vp + 8);
+		s2 = vis_vnnis_dpr(s2, _mm512_loadu_si512(x2), w);
+		t2 = vis_vnnis_dpr(t2, _mm512_loadu_si512(x2 + 64), w);
+		w = vis_vnnis_w(vp + 12);
+		s3 = vis_vnnis_dpr(s3, _mm512_loadu_si512(x3), w);
+		t3 = vis_vnnis_dpr(t3, _mm512_loadu_si512(x3 + 64), w);
+	}
+	for (; cp < ce && *cp < kend; cp++, vp += 4) {
+		x0 = a + (size_t)*cp * 128;
+		w = vis_vnnis_w(vp);
+		s0 = vis_vnnis_dpr(s0, _mm512_loadu_si512(x0), w);
+		t0 = vis_vnnis_dpr(t0, _mm512_loadu_si512(x0 + 64), w);
+	}
+	wsum = (u32)vis_vnnis_wsum(val + (size_t)*pos * 4, (u32)(cp - c0) * 4);
+	corr = _mm512_set1_epi32((int)((u32)(128 + zp) * wsum));
+	*pos += (u32)(cp - c0);
+	s0 = _mm512_add_epi32(_mm512_add_epi32(s0, s1),
+			      _mm512_add_epi32(s2, s3));
+	t0 = _mm512_add_epi32(_mm512_add_epi32(t0, t1),
+			      _mm512_add_epi32(t2, t3));
+	*lo = _mm512_sub_epi32(s0, corr);
+	*hi = _mm512_sub_epi32(t0, corr);
+}
+
+/* Add the transposed sums of 16 pixels from @p0 (at most @np) to @acc. */
+static __always_inline void vis_vnnis_store16(__m512i v[16], u32 p0, u32 np,
+					      __mmask16 mask, s32 *acc, u32 ldc)
+{
+	__m512i s;
+	u32 p;
+	s32 *o;
+
+	vis_avx512_transpose16(v);
+	for (p = p0; p < np && p < p0 + 16; p++) {
+		o = acc + (size_t)p * ldc;
+		s = _mm512_maskz_loadu_epi32(mask, o);
+		_mm512_mask_storeu_epi32(o, mask,
+					 _mm512_add_epi32(s, v[p - p0]));
+	}
+}
+
+/*
+ * Sixteen rows at a time: their sums go to @tmp (the stack cannot hold 32
+ * vectors within the kernel's frame limit), then those of pixels 0..15
+ * and of 16..31 come back through the 16 x 16 transpose in turn.
+ */
+void vis_block4_tile32_avx512vnni(const s8 *a, u32 np, s32 zp, u32 *pos,
+				  const u32 *end, u32 kend, u32 nr,
+				  const u32 *col, const s8 *val, s32 *acc,
+				  u32 ldc, s32 *tmp)
+{
+	__m512i v[16], lo, hi;
+	__mmask16 mask;
+	u32 r0, i, n, h;
+
+	for (r0 = 0; r0 < nr; r0 += 16) {
+		n = min_t(u32, 16, nr - r0);
+		for (i = 0; i < n; i++) {
+			/* The streams of a later row: short, so prefetched. */
+			if (r0 + i + 2 < nr) {
+				u32 q = pos[r0 + i + 2];
+				const char *vq = (const char *)val + q * 4ull;
+
+				_mm_prefetch((const char *)(col + q),
+					     _MM_HINT_T0);
+				_mm_prefetch(vq, _MM_HINT_T0);
+				_mm_prefetch(vq + 64, _MM_HINT_T0);
+			}
+			vis_vnnis_row32(a, zp, pos + r0 + i, end[r0 + i], kend,
+					col, val, &lo, &hi);
+			_mm512_storeu_si512(tmp + i * 32, lo);
+			_mm512_storeu_si512(tmp + i * 32 + 16, hi);
+		}
+		mask = (__mmask16)((1u << n) - 1);
+		for (h = 0; h < 32 && h < np; h += 16) {
+			for (i = 0; i < 16; i++)
+				v[i] = i < n ? _mm512_loadu_si512(tmp + i * 32 +
+								  h) :
+					       _mm512_setzero_si512();
+			vis_vnnis_store16(v, h, np, mask, acc + r0, ldc);
+		}
+	}
 }

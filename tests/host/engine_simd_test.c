@@ -917,4 +917,532 @@ TEST(neon_dotprod_dw_conv)
 	run_dw(_metadata, "neon-dotprod");
 }
 
+/* ---- max_pool and add_s8 ------------------------------------------------ */
+
+/* One max_pool call of table @t against the portable table. */
+static int check_max_pool(struct __test_metadata *_metadata,
+			  const struct vis_kernels *t, u32 ny, u32 nx, u32 c,
+			  u32 w)
+{
+	const struct vis_kernels *ref = &vis_kernels_portable;
+	size_t ystride = (size_t)w * c;
+	/* The window's last byte ends the allocation. */
+	size_t len = (ny - 1) * ystride + (size_t)nx * c;
+	void *ibase, *gbase, *wbase;
+	s8 *in = exact_alloc(len, 1, &ibase);
+	s8 *got = exact_alloc(c, 1, &gbase);
+	s8 *want = exact_alloc(c, 1, &wbase);
+	s32 lo = (s32)rng_range(0, 255) - 128;
+	s32 hi = (s32)rng_range(0, 255) - 128;
+	int ret = 0;
+	u32 i;
+
+	ASSERT_TRUE(in && got && want);
+	if (lo > hi) {
+		s32 tmp = lo;
+
+		lo = hi;
+		hi = tmp;
+	}
+	if (rng_range(0, 1)) {
+		lo = -128;
+		hi = 127;
+	}
+	fill(in, len, pick_fill());
+	memset(got, 0x5a, c);
+	memset(want, 0xa5, c);
+	ref->max_pool(in, ny, nx, ystride, c, lo, hi, want);
+	t->max_pool(in, ny, nx, ystride, c, lo, hi, got);
+	for (i = 0; i < c; i++) {
+		if (got[i] != want[i]) {
+			TH_LOG("%s max_pool %ux%u c=%u w=%u [%d, %d]: out[%u] = %d, want %d",
+			       t->name, ny, nx, c, w, lo, hi, i, got[i],
+			       want[i]);
+			ret = -1;
+			break;
+		}
+	}
+	free(ibase);
+	free(gbase);
+	free(wbase);
+	return ret;
+}
+
+/*
+ * The portable max_pool against a direct reading of its contract, so the
+ * tables are compared with something known right.
+ */
+TEST(portable_max_pool)
+{
+	static const s8 in[2 * 3 * 2] = {
+		/* row 0: pixels (5, -7), (-9, 3), (100, 1) */
+		5,
+		-7,
+		-9,
+		3,
+		100,
+		1,
+		/* row 1: pixels (-128, -128), (6, 2), (127, -1) */
+		-128,
+		-128,
+		6,
+		2,
+		127,
+		-1,
+	};
+	s8 out[2];
+
+	vis_kernels_portable.max_pool(in, 2, 2, 6, 2, -128, 127, out);
+	EXPECT_EQ(6, out[0]);
+	EXPECT_EQ(3, out[1]);
+	vis_kernels_portable.max_pool(in + 2, 2, 2, 6, 2, 0, 50, out);
+	EXPECT_EQ(50, out[0]);
+	EXPECT_EQ(3, out[1]);
+	vis_kernels_portable.max_pool(in, 1, 1, 6, 2, -3, 4, out);
+	EXPECT_EQ(4, out[0]);
+	EXPECT_EQ(-3, out[1]);
+}
+
+static void run_max_pool(struct __test_metadata *_metadata, const char *name)
+{
+	const struct vis_kernels *t = vis_kernels_by_name(name);
+	u32 call, c;
+
+	if (!t)
+		SKIP(return, "%s: not supported by this CPU or build", name);
+	rng_seed(0x5eed0007);
+	/* Every tail length of every vector width. */
+	for (c = 1; c <= 130; c++)
+		ASSERT_EQ(0,
+			  check_max_pool(_metadata, t, rng_range(1, 3),
+					 rng_range(1, 3), c, rng_range(3, 5)));
+	for (call = 0; call < CALLS / 20; call++) {
+		c = call % 50 == 0 ? rng_range(1, 1024) : rng_range(1, 200);
+		ASSERT_EQ(0,
+			  check_max_pool(_metadata, t, rng_range(1, 4),
+					 rng_range(1, 4), c, rng_range(4, 8)));
+	}
+}
+
+TEST(avx2_max_pool)
+{
+	run_max_pool(_metadata, "avx2");
+}
+
+TEST(avx512bw_max_pool)
+{
+	run_max_pool(_metadata, "avx512bw");
+}
+
+TEST(avx512vnni_max_pool)
+{
+	run_max_pool(_metadata, "avx512vnni");
+}
+
+TEST(neon_dotprod_max_pool)
+{
+	run_max_pool(_metadata, "neon-dotprod");
+}
+
+/* Valid ADD operands (the ranges struct vis_add_args allows), often extreme. */
+static void pick_add(struct vis_add_args *p)
+{
+	struct vision_model_requant rq;
+
+	p->zp1 = (s32)rng_range(0, 255) - 128;
+	p->zp2 = rng_range(0, 3) ? (s32)rng_range(0, 255) - 128 : -128;
+	p->zp_out = (s32)rng_range(0, 255) - 128;
+	p->lshift = rng_range(0, 3) ? 20 : (s32)rng_range(0, 20);
+	pick_requant(&rq);
+	p->m1 = rq.multiplier;
+	p->rs1 = rq.shift > 0 ? 0 : -rq.shift;
+	pick_requant(&rq);
+	p->m2 = rq.multiplier;
+	p->rs2 = rq.shift > 0 ? 0 : -rq.shift;
+	pick_requant(&rq);
+	p->m_out = rq.multiplier;
+	p->rs_out = rq.shift > 0 ? 0 : -rq.shift;
+	p->lo = (s32)rng_range(0, 255) - 128;
+	p->hi = (s32)rng_range(0, 255) - 128;
+	if (p->lo > p->hi) {
+		s32 tmp = p->lo;
+
+		p->lo = p->hi;
+		p->hi = tmp;
+	}
+	if (rng_range(0, 1)) {
+		p->lo = -128;
+		p->hi = 127;
+	}
+}
+
+/* One add_s8 call of table @t against the portable table. */
+static int check_add(struct __test_metadata *_metadata,
+		     const struct vis_kernels *t, u32 n)
+{
+	const struct vis_kernels *ref = &vis_kernels_portable;
+	void *abase, *bbase, *gbase, *wbase;
+	s8 *a = exact_alloc(n, 1, &abase);
+	s8 *b = exact_alloc(n, 1, &bbase);
+	s8 *got = exact_alloc(n, 1, &gbase);
+	s8 *want = exact_alloc(n, 1, &wbase);
+	struct vis_add_args p;
+	int ret = 0;
+	u32 i;
+
+	ASSERT_TRUE(!n || (a && b && got && want));
+	pick_add(&p);
+	fill(a, n, pick_fill());
+	fill(b, n, pick_fill());
+	memset(got, 0x5a, n);
+	memset(want, 0xa5, n);
+	ref->add_s8(a, b, want, n, &p);
+	t->add_s8(a, b, got, n, &p);
+	for (i = 0; i < n; i++) {
+		if (got[i] != want[i]) {
+			TH_LOG("%s add_s8 n=%u: out[%u] = %d, want %d (a %d b %d)",
+			       t->name, n, i, got[i], want[i], a[i], b[i]);
+			TH_LOG("zp %d %d %d lshift %d m %d %d %d rs %d %d %d [%d, %d]",
+			       p.zp1, p.zp2, p.zp_out, p.lshift, p.m1, p.m2,
+			       p.m_out, p.rs1, p.rs2, p.rs_out, p.lo, p.hi);
+			ret = -1;
+			break;
+		}
+	}
+	free(abase);
+	free(bbase);
+	free(gbase);
+	free(wbase);
+	return ret;
+}
+
+/*
+ * The portable add_s8 against TFLite's formula worked by hand: inputs
+ * scaled by 1/2 (2^30 with shift 0 is 0.5), lshift 0, sum scaled by 1/2
+ * (2^30, rs_out 1: 0.25 overall), zero points 10, -5, 3. For x = 50, y =
+ * 15: 40 * 0.5 + 20 * 0.5 = 30, then 30 * 0.5 = 15, RDBPOT by 2 rounds
+ * 7.5 to 8, plus 3 = 11.
+ */
+TEST(portable_add_s8)
+{
+	const struct vis_add_args p = {
+		.zp1 = 10,
+		.zp2 = -5,
+		.zp_out = 3,
+		.lshift = 0,
+		.m1 = 1 << 30,
+		.m2 = 1 << 30,
+		.m_out = 1 << 30,
+		.rs1 = 0,
+		.rs2 = 0,
+		.rs_out = 1,
+		.lo = -128,
+		.hi = 10,
+	};
+	const s8 a[3] = { 50, 10, -128 }, b[3] = { 15, -5, -128 };
+	s8 out[3];
+
+	vis_kernels_portable.add_s8(a, b, out, 3, &p);
+	/* 11 clamped to hi = 10; zero inputs give the zero point. */
+	EXPECT_EQ(10, out[0]);
+	EXPECT_EQ(3, out[1]);
+	/*
+	 * -138 * 0.5 = -69, -123 * 0.5 = -61.5 -> -61 (SRDHM rounds half
+	 * up), -130 * 0.5 = -65, RDBPOT by 2: -32.5 -> -33 (half away from
+	 * zero), plus 3 = -30.
+	 */
+	EXPECT_EQ(-30, out[2]);
+}
+
+static void run_add(struct __test_metadata *_metadata, const char *name)
+{
+	const struct vis_kernels *t = vis_kernels_by_name(name);
+	u32 call, n;
+
+	if (!t)
+		SKIP(return, "%s: not supported by this CPU or build", name);
+	rng_seed(0x5eed0008);
+	for (n = 0; n <= 70; n++)
+		ASSERT_EQ(0, check_add(_metadata, t, n));
+	for (call = 0; call < CALLS / 20; call++) {
+		n = call % 50 == 0 ? rng_range(1, 4096) : rng_range(1, 100);
+		ASSERT_EQ(0, check_add(_metadata, t, n));
+	}
+}
+
+TEST(avx2_add_s8)
+{
+	run_add(_metadata, "avx2");
+}
+
+TEST(avx512bw_add_s8)
+{
+	run_add(_metadata, "avx512bw");
+}
+
+TEST(avx512vnni_add_s8)
+{
+	run_add(_metadata, "avx512vnni");
+}
+
+TEST(neon_dotprod_add_s8)
+{
+	run_add(_metadata, "neon-dotprod");
+}
+
+/* ---- requant_px ------------------------------------------------------- */
+
+/*
+ * One requant_px call of table @t against the portable requant_s8, pixel
+ * by pixel, with the operands in the model's interleaved layout.
+ */
+static int check_requant_px(struct __test_metadata *_metadata,
+			    const struct vis_kernels *t, u32 np, u32 n)
+{
+	const struct vis_kernels *ref = &vis_kernels_portable;
+	u32 ldacc = n + (rng_range(0, 1) ? 0 : rng_range(1, 20));
+	size_t ldo = n + (rng_range(0, 1) ? 0 : rng_range(1, 20));
+	size_t nacc = (size_t)(np - 1) * ldacc + n;
+	size_t nout = (np - 1) * ldo + n;
+	void *abase, *bbase, *mbase, *sbase, *gbase;
+	s32 *acc = exact_alloc(sizeof(s32) * nacc, sizeof(s32), &abase);
+	s32 *bias = exact_alloc(sizeof(s32) * n, sizeof(s32), &bbase);
+	s32 *mult = exact_alloc(sizeof(s32) * n, sizeof(s32), &mbase);
+	s32 *shift = exact_alloc(sizeof(s32) * n, sizeof(s32), &sbase);
+	s8 *got = exact_alloc(nout, 1, &gbase);
+	struct vision_model_requant *rq = malloc(sizeof(*rq) * (n + 1));
+	s8 *want = malloc(nout + 1);
+	s32 zp = (s32)rng_range(0, 255) - 128;
+	s32 lo = (s32)rng_range(0, 255) - 128;
+	s32 hi = (s32)rng_range(0, 255) - 128;
+	int ret = 0;
+	size_t j;
+	u32 i, p;
+
+	ASSERT_TRUE(!n || (acc && bias && mult && shift && got));
+	ASSERT_TRUE(rq && want);
+	if (lo > hi) {
+		s32 tmp = lo;
+
+		lo = hi;
+		hi = tmp;
+	}
+	if (rng_range(0, 1)) {
+		lo = -128;
+		hi = 127;
+	}
+	for (j = 0; j < nacc; j++)
+		acc[j] = pick_acc();
+	for (i = 0; i < n; i++) {
+		bias[i] = rng_range(0, 1) ? pick_acc() : 0;
+		pick_requant(&rq[i]);
+		mult[i] = rq[i].multiplier;
+		shift[i] = rq[i].shift;
+	}
+	/* Bytes between the pixels' outputs must survive. */
+	memset(got, 0x5a, nout);
+	memset(want, 0x5a, nout);
+	for (p = 0; p < np; p++)
+		ref->requant_s8(acc + (size_t)p * ldacc, bias, rq, n, zp, lo,
+				hi, want + p * ldo);
+	t->requant_px(acc, np, ldacc, bias, mult, shift, n, zp, lo, hi, got,
+		      ldo);
+	for (j = 0; j < nout; j++) {
+		if (got[j] != want[j]) {
+			TH_LOG("%s requant_px np=%u n=%u ldacc=%u ldo=%zu: out[%zu] = %d, want %d",
+			       t->name, np, n, ldacc, ldo, j, got[j], want[j]);
+			ret = -1;
+			break;
+		}
+	}
+	free(abase);
+	free(bbase);
+	free(mbase);
+	free(sbase);
+	free(gbase);
+	free(rq);
+	free(want);
+	return ret;
+}
+
+static void run_requant_px(struct __test_metadata *_metadata, const char *name)
+{
+	const struct vis_kernels *t = vis_kernels_by_name(name);
+	u32 call, n, np;
+
+	if (!t)
+		SKIP(return, "%s: not supported by this CPU or build", name);
+	if (!t->requant_px)
+		SKIP(return, "%s: no requant_px", name);
+	rng_seed(0x5eed0009);
+	for (n = 0; n <= 70; n++)
+		for (np = 1; np <= 3; np++)
+			ASSERT_EQ(0, check_requant_px(_metadata, t, np, n));
+	for (call = 0; call < CALLS / 40; call++) {
+		n = call % 50 == 0 ? rng_range(1, 1024) : rng_range(1, 80);
+		np = rng_range(1, 40);
+		ASSERT_EQ(0, check_requant_px(_metadata, t, np, n));
+	}
+}
+
+TEST(portable_requant_px)
+{
+	run_requant_px(_metadata, "portable");
+}
+
+TEST(avx512bw_requant_px)
+{
+	run_requant_px(_metadata, "avx512bw");
+}
+
+TEST(avx512vnni_requant_px)
+{
+	run_requant_px(_metadata, "avx512vnni");
+}
+
+/* ---- block4_tile32 ------------------------------------------------------ */
+
+/*
+ * One block4_tile32 walk of table @t against the portable block4_tile
+ * over the same pixels as two 16-lane tiles (the first 16 pixels, then the
+ * rest), the inputs XOR 0x80 for block4_tile32: @nr rows of random density
+ * over @kb blocks, in slices of @kc.
+ */
+static int check_tile32(struct __test_metadata *_metadata,
+			const struct vis_kernels *t, u32 np, u32 kb, u32 nr,
+			s32 zp, enum fill fa, enum fill fv)
+{
+	const struct vis_kernels *ref = &vis_kernels_portable;
+	u32 np1 = np < 16 ? np : 16, np2 = np - np1;
+	/* The reference's lanes: 8 for a tile of at most 8 pixels. */
+	u32 l1 = vis_block4_lanes(np1), l2 = vis_block4_lanes(np2);
+	size_t alen = (size_t)kb * VIS_BLOCK4_TILE32 * 4;
+	size_t tlen = (size_t)kb * VIS_BLOCK4_TILE * 4;
+	void *abase, *gbase;
+	s8 *a = exact_alloc(alen, 1, &abase);
+	s8 *t1 = calloc(tlen, 1), *t2 = calloc(tlen, 1);
+	u32 ldc = nr + (rng_range(0, 1) ? 0 : rng_range(1, 5));
+	size_t nacc = (size_t)(np - 1) * ldc + nr;
+	s32 *got = exact_alloc(sizeof(s32) * nacc, sizeof(s32), &gbase);
+	s32 *want = malloc(sizeof(s32) * nacc);
+	u32 *row_ptr = malloc(sizeof(u32) * (nr + 1));
+	u32 *col = malloc(sizeof(u32) * ((size_t)nr * kb + 1));
+	s8 *val = malloc((size_t)nr * kb * 4 + 4);
+	u32 *gpos = malloc(sizeof(u32) * nr), *w1 = malloc(sizeof(u32) * nr);
+	u32 *w2 = malloc(sizeof(u32) * nr);
+	u32 r, c, p, i, dens, nblk = 0, kend, kc;
+	s8 *raw = malloc(alen);
+	void *tbase;
+	s32 *tmp = exact_alloc(sizeof(s32) * 16 * VIS_BLOCK4_TILE32,
+			       sizeof(s32), &tbase);
+	int ret = 0;
+	size_t j;
+
+	ASSERT_TRUE(a && t1 && t2 && got && want && row_ptr && col && val);
+	ASSERT_TRUE(gpos && w1 && w2 && raw && tmp);
+	/* raw: the unbiased tile, 32 lanes; a: the same XOR 0x80. */
+	fill(raw, alen, fa);
+	for (j = 0; j < alen; j++)
+		a[j] = (s8)(raw[j] ^ 0x80);
+	for (c = 0; c < kb; c++)
+		for (p = 0; p < np; p++)
+			for (i = 0; i < 4; i++) {
+				s8 v = raw[((size_t)c * 32 + p) * 4 + i];
+
+				if (p < 16)
+					t1[((size_t)c * l1 + p) * 4 + i] = v;
+				else
+					t2[((size_t)c * l2 + p - 16) * 4 + i] =
+						v;
+			}
+	for (r = 0; r < nr; r++) {
+		row_ptr[r] = nblk;
+		dens = rng_range(0, 4);
+		dens = dens == 0 ? 0 : dens == 1 ? kb : rng_range(0, kb);
+		for (c = 0; c < kb; c++)
+			if (rng_range(0, kb - 1) < dens)
+				col[nblk++] = c;
+	}
+	row_ptr[nr] = nblk;
+	fill(val, (size_t)nblk * 4, fv);
+	for (j = 0; j < nacc; j++)
+		got[j] = want[j] = (s32)rng();
+	memcpy(gpos, row_ptr, sizeof(u32) * nr);
+	memcpy(w1, row_ptr, sizeof(u32) * nr);
+	memcpy(w2, row_ptr, sizeof(u32) * nr);
+	kc = rng_range(0, 2) ? kb : rng_range(1, kb);
+	for (kend = 0; kend < kb;) {
+		kend = kend + kc < kb ? kend + kc : kb;
+		t->block4_tile32(a, np, zp, gpos, row_ptr + 1, kend, nr, col,
+				 val, got, ldc, tmp);
+		ref->block4_tile(t1, np1, zp, w1, row_ptr + 1, kend, nr, col,
+				 val, want, ldc);
+		if (np2)
+			ref->block4_tile(t2, np2, zp, w2, row_ptr + 1, kend, nr,
+					 col, val, want + (size_t)16 * ldc,
+					 ldc);
+	}
+	for (r = 0; r < nr && !ret; r++) {
+		if (gpos[r] != row_ptr[r + 1]) {
+			TH_LOG("%s block4_tile32 np=%u kb=%u: row %u stopped at %u, want %u",
+			       t->name, np, kb, r, gpos[r], row_ptr[r + 1]);
+			ret = -1;
+		}
+	}
+	for (j = 0; j < nacc && !ret; j++) {
+		if (got[j] != want[j]) {
+			TH_LOG("%s block4_tile32 np=%u kb=%u nr=%u kc=%u zp=%d: acc[%zu] = %d, want %d",
+			       t->name, np, kb, nr, kc, zp, j, got[j], want[j]);
+			ret = -1;
+		}
+	}
+	free(abase);
+	free(gbase);
+	free(t1);
+	free(t2);
+	free(want);
+	free(row_ptr);
+	free(col);
+	free(val);
+	free(gpos);
+	free(w1);
+	free(w2);
+	free(raw);
+	free(tbase);
+	return ret;
+}
+
+static void run_tile32(struct __test_metadata *_metadata, const char *name)
+{
+	const struct vis_kernels *t = vis_kernels_by_name(name);
+	u32 call, np, kb;
+
+	if (!t)
+		SKIP(return, "%s: not supported by this CPU or build", name);
+	if (!t->block4_tile32)
+		SKIP(return, "%s: no block4_tile32", name);
+	rng_seed(0x5eed000a);
+	for (np = 1; np <= VIS_BLOCK4_TILE32; np++)
+		for (kb = 1; kb <= 12; kb++)
+			ASSERT_EQ(0, check_tile32(_metadata, t, np, kb,
+						  rng_range(1, 20), pick_zp(),
+						  FILL_RANDOM, FILL_RANDOM));
+	ASSERT_EQ(0, check_tile32(_metadata, t, 32, 1024, 2, -128, FILL_MAX,
+				  FILL_MIN));
+	ASSERT_EQ(0, check_tile32(_metadata, t, 31, 1024, 3, 127, FILL_MIN,
+				  FILL_MIN));
+	for (call = 0; call < CALLS / 60; call++) {
+		np = rng_range(1, VIS_BLOCK4_TILE32);
+		kb = call % 20 == 0 ? rng_range(1, 600) : rng_range(1, 40);
+		ASSERT_EQ(0, check_tile32(_metadata, t, np, kb,
+					  rng_range(1, call % 7 ? 4 : 40),
+					  pick_zp(), pick_fill(), pick_fill()));
+	}
+}
+
+TEST(avx512vnni_block4_tile32)
+{
+	run_tile32(_metadata, "avx512vnni");
+}
+
 TEST_HARNESS_MAIN
