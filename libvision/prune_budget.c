@@ -599,12 +599,5 @@ out:
 
 void prune_budget_report_free(struct prune_budget_report *rep)
 {
-	size_t i;
-
-	if (!rep)
-		return;
-	for (i = 0; i < rep->nlayers; i++)
-		free(rep->layers[i].name);
-	free(rep->layers);
-	memset(rep, 0, sizeof(*rep));
+	PRUNE_REPORT_FREE(rep);
 }

@@ -32,14 +32,7 @@ void prune_channel_opts_init(struct prune_channel_opts *o)
 
 void prune_channel_report_free(struct prune_channel_report *rep)
 {
-	size_t i;
-
-	if (!rep)
-		return;
-	for (i = 0; i < rep->nlayers; i++)
-		free(rep->layers[i].name);
-	free(rep->layers);
-	memset(rep, 0, sizeof(*rep));
+	PRUNE_REPORT_FREE(rep);
 }
 
 static bool pc_is_layer(const struct vis_node *n)
@@ -100,19 +93,7 @@ struct pc_plan {
 
 static bool pc_unary(int op)
 {
-	switch (op) {
-	case VIS_OP_RELU:
-	case VIS_OP_CLIP:
-	case VIS_OP_LEAKY_RELU:
-	case VIS_OP_SIGMOID:
-	case VIS_OP_HARD_SIGMOID:
-	case VIS_OP_HARD_SWISH:
-	case VIS_OP_TANH:
-	case VIS_OP_IDENTITY:
-		return true;
-	default:
-		return false;
-	}
+	return op == VIS_OP_IDENTITY || vis_op_activation(op) != VIS_ACT_NONE;
 }
 
 static bool pc_binary(int op)
@@ -366,14 +347,10 @@ static bool pc_plan_of(const struct vis_graph *g, int ni, struct pc_plan *p,
  * and G = X^T X0, with the column sums.
  */
 struct pc_stats {
-	size_t k;
 	struct prune_hessian h;
 	struct prune_hessian h0;
 	double *g;
-	/* im2col geometry (conv) */
-	bool conv;
-	int64_t h_in, w_in, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
-	size_t npatch;
+	struct prune_im2col patches;
 	float *buf, *buf0;
 	size_t fill;
 };
@@ -381,43 +358,21 @@ struct pc_stats {
 static int pc_stats_init(struct pc_stats *s, const struct vis_graph *g, int ni,
 			 size_t per)
 {
-	const struct vis_node *n = &g->nodes[ni];
-	const struct vis_tensor *x = &g->tensors[n->inputs[0]];
-	const struct vis_tensor *w = &g->tensors[n->inputs[1]];
-	const struct vis_tensor *y = &g->tensors[n->outputs[0]];
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	s->k = (size_t)(vis_tensor_numel(w) / w->dims[0]);
-	s->conv = n->op == VIS_OP_CONV;
-	if (s->conv) {
-		s->h_in = x->dims[1];
-		s->w_in = x->dims[2];
-		s->c = x->dims[3];
-		s->oh = y->dims[1];
-		s->ow = y->dims[2];
-		s->kh = w->dims[1];
-		s->kw = w->dims[2];
-		s->sh = n->attrs.strides[0];
-		s->sw = n->attrs.strides[1];
-		s->dh = n->attrs.dilations[0];
-		s->dw = n->attrs.dilations[1];
-		s->pt = n->attrs.pads[0];
-		s->pl = n->attrs.pads[1];
-		s->npatch = (size_t)(s->oh * s->ow);
-	} else {
-		s->npatch = (size_t)(vis_tensor_numel(x) / (int64_t)s->k);
-	}
-	if (!s->npatch)
+	prune_im2col_init(&s->patches, g, &g->nodes[ni]);
+	if (!s->patches.npatch)
 		return -EINVAL;
-	ret = prune_hessian_init(&s->h, s->k);
+	ret = prune_hessian_init(&s->h, s->patches.k);
 	if (!ret)
-		ret = prune_hessian_init(&s->h0, s->k);
+		ret = prune_hessian_init(&s->h0, s->patches.k);
 	if (ret)
 		return ret;
-	s->g = calloc(s->k * s->k, sizeof(*s->g));
-	s->buf = malloc(per * s->npatch * s->k * sizeof(float));
-	s->buf0 = malloc(per * s->npatch * s->k * sizeof(float));
+	s->g = calloc(s->patches.k * s->patches.k, sizeof(*s->g));
+	s->buf = malloc(per * s->patches.npatch * s->patches.k * sizeof(float));
+	s->buf0 =
+		malloc(per * s->patches.npatch * s->patches.k * sizeof(float));
 	return s->g && s->buf && s->buf0 ? 0 : -ENOMEM;
 }
 
@@ -431,41 +386,11 @@ static void pc_stats_release(struct pc_stats *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* im2col of one NHWC input in the weights' [KH][KW][C] order. */
-static void pc_patches(const struct pc_stats *s, const float *x, float *out)
-{
-	int64_t oy, ox, ky, kx, iy, ix;
-
-	if (!s->conv) {
-		memcpy(out, x, s->npatch * s->k * sizeof(*out));
-		return;
-	}
-	for (oy = 0; oy < s->oh; oy++) {
-		for (ox = 0; ox < s->ow; ox++) {
-			for (ky = 0; ky < s->kh; ky++) {
-				iy = oy * s->sh - s->pt + ky * s->dh;
-				for (kx = 0; kx < s->kw; kx++, out += s->c) {
-					ix = ox * s->sw - s->pl + kx * s->dw;
-					if (iy < 0 || iy >= s->h_in || ix < 0 ||
-					    ix >= s->w_in)
-						memset(out, 0,
-						       s->c * sizeof(*out));
-					else
-						memcpy(out,
-						       x + (iy * s->w_in + ix) *
-								       s->c,
-						       s->c * sizeof(*out));
-				}
-			}
-		}
-	}
-}
-
 static int pc_stats_flush(struct pc_stats *s, unsigned int nthreads)
 {
-	size_t rows = s->fill * s->npatch;
-	struct linalg_mat a = { s->buf, s->k, true, true };
-	struct linalg_mat b = { s->buf0, s->k, false, true };
+	size_t rows = s->fill * s->patches.npatch;
+	struct linalg_mat a = { s->buf, s->patches.k, true, true };
+	struct linalg_mat b = { s->buf0, s->patches.k, false, true };
 	int ret;
 
 	if (!rows)
@@ -474,8 +399,8 @@ static int pc_stats_flush(struct pc_stats *s, unsigned int nthreads)
 	if (!ret)
 		ret = prune_hessian_add(&s->h0, s->buf0, rows, nthreads);
 	if (!ret)
-		ret = linalg_gemm(s->k, s->k, rows, 1.0, &a, &b, s->g, s->k,
-				  LINALG_FULL, nthreads);
+		ret = linalg_gemm(s->patches.k, s->patches.k, rows, 1.0, &a, &b,
+				  s->g, s->patches.k, LINALG_FULL, nthreads);
 	s->fill = 0;
 	return ret;
 }
@@ -525,10 +450,12 @@ static int pc_gather(const struct vis_graph *g, struct vis_interp *ip0,
 		for (t = 0; !ret && t < p->nterm; t++) {
 			struct pc_stats *s = &st[t];
 			int x = g->nodes[p->term[t].node].inputs[0];
-			size_t off = s->fill * s->npatch * s->k;
+			size_t off = s->fill * s->patches.npatch * s->patches.k;
 
-			pc_patches(s, vis_interp_tensor(ip, x), s->buf + off);
-			pc_patches(s, vis_interp_tensor(ip0, x), s->buf0 + off);
+			prune_im2col(&s->patches, vis_interp_tensor(ip, x),
+				     s->buf + off);
+			prune_im2col(&s->patches, vis_interp_tensor(ip0, x),
+				     s->buf0 + off);
 			if (++s->fill == per || i + 1 == n)
 				ret = pc_stats_flush(s, nthreads);
 		}
@@ -564,7 +491,7 @@ static int pc_solve(const struct pc_stats *st, const float *w, const float *b,
 		    double percdamp, unsigned int nthreads, float *wn,
 		    float *bn, double *e, double *base)
 {
-	size_t k = st->k, ns = 0, i, j, r, tries;
+	size_t k = st->patches.k, ns = 0, i, j, r, tries;
 	double nn = (double)st->h.n, *mu = NULL, *mu0 = NULL, *a = NULL;
 	double *l = NULL, *x = NULL, *cw = NULL, lambda, md;
 	size_t *s = NULL;
@@ -844,7 +771,7 @@ static int pc_prune(struct pc_ctx *cx, struct pc_plan *p,
 	for (t = 0; t < p->nterm; t++) {
 		const struct vis_node *c = &g->nodes[p->term[t].node];
 		const struct vis_tensor *cw = &g->tensors[c->inputs[1]];
-		size_t rows = (size_t)cw->dims[0], k = st[t].k;
+		size_t rows = (size_t)cw->dims[0], k = st[t].patches.k;
 
 		wn[t] = malloc(rows * k * sizeof(float));
 		bn[t] = malloc(rows * sizeof(float));

@@ -32,14 +32,68 @@ void prune_graph_opts_init(struct prune_graph_opts *o)
 
 void prune_graph_report_free(struct prune_graph_report *rep)
 {
-	size_t i;
+	PRUNE_REPORT_FREE(rep);
+}
 
-	if (!rep)
+void prune_im2col_init(struct prune_im2col *p, const struct vis_graph *g,
+		       const struct vis_node *n)
+{
+	const struct vis_tensor *x = &g->tensors[n->inputs[0]];
+	const struct vis_tensor *w = &g->tensors[n->inputs[1]];
+	const struct vis_tensor *y = &g->tensors[n->outputs[0]];
+
+	memset(p, 0, sizeof(*p));
+	p->k = (size_t)(vis_tensor_numel(w) / w->dims[0]);
+	p->conv = n->op == VIS_OP_CONV;
+	if (!p->conv) {
+		if (p->k)
+			p->npatch =
+				(size_t)(vis_tensor_numel(x) / (int64_t)p->k);
 		return;
-	for (i = 0; i < rep->nlayers; i++)
-		free(rep->layers[i].name);
-	free(rep->layers);
-	memset(rep, 0, sizeof(*rep));
+	}
+	p->h = x->dims[1];
+	p->w = x->dims[2];
+	p->c = x->dims[3];
+	p->oh = y->dims[1];
+	p->ow = y->dims[2];
+	p->kh = w->dims[1];
+	p->kw = w->dims[2];
+	p->sh = n->attrs.strides[0];
+	p->sw = n->attrs.strides[1];
+	p->dh = n->attrs.dilations[0];
+	p->dw = n->attrs.dilations[1];
+	p->pt = n->attrs.pads[0];
+	p->pl = n->attrs.pads[1];
+	p->npatch = (size_t)(p->oh * p->ow);
+}
+
+void prune_im2col(const struct prune_im2col *p, const float *x, float *out)
+{
+	int64_t oy, ox, ky, kx, iy, ix;
+
+	if (!p->conv) {
+		memcpy(out, x, p->npatch * p->k * sizeof(*out));
+		return;
+	}
+	for (oy = 0; oy < p->oh; oy++) {
+		for (ox = 0; ox < p->ow; ox++) {
+			for (ky = 0; ky < p->kh; ky++) {
+				iy = oy * p->sh - p->pt + ky * p->dh;
+				for (kx = 0; kx < p->kw; kx++, out += p->c) {
+					ix = ox * p->sw - p->pl + kx * p->dw;
+					if (iy < 0 || iy >= p->h || ix < 0 ||
+					    ix >= p->w)
+						memset(out, 0,
+						       p->c * sizeof(*out));
+					else
+						memcpy(out,
+						       x + (iy * p->w + ix) *
+								       p->c,
+						       p->c * sizeof(*out));
+				}
+			}
+		}
+	}
 }
 
 /* The shape of one prunable layer, and where its patches come from. */
@@ -48,9 +102,7 @@ struct pg_layer {
 	const struct vis_tensor *x; /* input activation */
 	struct vis_tensor *w;
 	size_t rows, cols;
-	size_t npatch; /* patches per inference */
-	/* conv only */
-	int64_t h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
+	struct prune_im2col patches;
 };
 
 /* Whether node @n is a CONV or FC this code can prune; fills @l. */
@@ -72,64 +124,16 @@ static bool pg_layer_of(struct vis_graph *g, const struct vis_node *n,
 	l->x = x;
 	l->w = &g->tensors[n->inputs[1]];
 	l->rows = (size_t)w->dims[0];
-	l->cols = (size_t)(vis_tensor_numel(w) / w->dims[0]);
-	if (n->op == VIS_OP_FC) {
-		if (!l->cols || vis_tensor_numel(x) % (int64_t)l->cols)
-			return false;
-		l->npatch = (size_t)(vis_tensor_numel(x) / (int64_t)l->cols);
-		return true;
-	}
 	/* CONV: 2-D NHWC, batch 1, weights [O, KH, KW, I]. */
-	if (x->rank != 4 || y->rank != 4 || w->rank != 4 || x->dims[0] != 1 ||
-	    n->attrs.layout != VIS_LAYOUT_NHWC)
+	if (n->op == VIS_OP_CONV &&
+	    (x->rank != 4 || y->rank != 4 || w->rank != 4 || x->dims[0] != 1 ||
+	     n->attrs.layout != VIS_LAYOUT_NHWC))
 		return false;
-	l->h = x->dims[1];
-	l->wd = x->dims[2];
-	l->c = x->dims[3];
-	l->oh = y->dims[1];
-	l->ow = y->dims[2];
-	l->kh = w->dims[1];
-	l->kw = w->dims[2];
-	l->sh = n->attrs.strides[0];
-	l->sw = n->attrs.strides[1];
-	l->dh = n->attrs.dilations[0];
-	l->dw = n->attrs.dilations[1];
-	l->pt = n->attrs.pads[0];
-	l->pl = n->attrs.pads[1];
-	if (w->dims[3] != l->c)
-		return false; /* grouped or depthwise */
-	l->npatch = (size_t)(l->oh * l->ow);
-	return true;
-}
-
-/* im2col of one NHWC input into @out (npatch x cols), zero padding. */
-static void pg_patches(const struct pg_layer *l, const float *x, float *out)
-{
-	int64_t oy, ox, ky, kx, iy, ix;
-
-	if (l->n->op == VIS_OP_FC) {
-		memcpy(out, x, l->npatch * l->cols * sizeof(*out));
-		return;
-	}
-	for (oy = 0; oy < l->oh; oy++) {
-		for (ox = 0; ox < l->ow; ox++) {
-			for (ky = 0; ky < l->kh; ky++) {
-				iy = oy * l->sh - l->pt + ky * l->dh;
-				for (kx = 0; kx < l->kw; kx++, out += l->c) {
-					ix = ox * l->sw - l->pl + kx * l->dw;
-					if (iy < 0 || iy >= l->h || ix < 0 ||
-					    ix >= l->wd)
-						memset(out, 0,
-						       l->c * sizeof(*out));
-					else
-						memcpy(out,
-						       x + (iy * l->wd + ix) *
-								       l->c,
-						       l->c * sizeof(*out));
-				}
-			}
-		}
-	}
+	prune_im2col_init(&l->patches, g, n);
+	l->cols = l->patches.k;
+	if (n->op == VIS_OP_FC)
+		return l->cols && !(vis_tensor_numel(x) % (int64_t)l->cols);
+	return w->dims[3] == l->patches.c; /* else grouped or depthwise */
 }
 
 /*
@@ -142,13 +146,13 @@ static int pg_hessian(const struct vis_graph *g, const struct pg_layer *l,
 		      struct vis_error *err)
 {
 	struct vis_interp *ip = NULL;
-	size_t per = PG_BATCH_PATCHES / l->npatch, i, fill = 0;
+	size_t per = PG_BATCH_PATCHES / l->patches.npatch, i, fill = 0;
 	float *buf;
 	int ret;
 
 	if (!per)
 		per = 1;
-	buf = malloc(per * l->npatch * l->cols * sizeof(*buf));
+	buf = malloc(per * l->patches.npatch * l->cols * sizeof(*buf));
 	if (!buf)
 		return vis_errorf(err, ENOMEM, "out of memory");
 	ret = prune_hessian_init(hs, l->cols);
@@ -161,11 +165,12 @@ static int pg_hessian(const struct vis_graph *g, const struct pg_layer *l,
 		ret = vis_interp_run(ip, &in, NULL, err);
 		if (ret)
 			break;
-		pg_patches(l, vis_interp_tensor(ip, l->n->inputs[0]),
-			   buf + fill * l->npatch * l->cols);
+		prune_im2col(&l->patches,
+			     vis_interp_tensor(ip, l->n->inputs[0]),
+			     buf + fill * l->patches.npatch * l->cols);
 		if (++fill == per || i + 1 == n) {
-			ret = prune_hessian_add(hs, buf, fill * l->npatch,
-						nthreads);
+			ret = prune_hessian_add(
+				hs, buf, fill * l->patches.npatch, nthreads);
 			fill = 0;
 		}
 	}

@@ -33,6 +33,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "graph.h"
 
@@ -121,5 +123,57 @@ int prune_graph(struct vis_graph *g, const float *calib, size_t n,
 		const struct prune_graph_opts *o,
 		struct prune_graph_report *rep, struct vis_error *err);
 void prune_graph_report_free(struct prune_graph_report *rep);
+
+/*
+ * The body of every pruning report's _free(): the owned names of @rep's
+ * @nlayers @layers, the layers, then @rep cleared. NULL: nothing.
+ */
+#define PRUNE_REPORT_FREE(rep)                                 \
+	do {                                                   \
+		if (!(rep))                                    \
+			break;                                 \
+		for (size_t i_ = 0; i_ < (rep)->nlayers; i_++) \
+			free((rep)->layers[i_].name);          \
+		free((rep)->layers);                           \
+		memset((rep), 0, sizeof(*(rep)));              \
+	} while (0)
+
+/**
+ * struct prune_im2col - where a CONV's or FC's input patches come from
+ * @conv: a CONV, whose patches are im2col of its NHWC input in the
+ *	weights' [KH][KW][C] order; else an FC, whose input is @npatch
+ *	rows of @k
+ * @k: the patch length, weights per output channel
+ * @npatch: patches per inference (0 when @k is)
+ * @h: (conv only, as the rest) input height
+ * @w: input width
+ * @c: input channels
+ * @oh: output height
+ * @ow: output width
+ * @kh: kernel height
+ * @kw: kernel width
+ * @sh: vertical stride
+ * @sw: horizontal stride
+ * @dh: vertical dilation
+ * @dw: horizontal dilation
+ * @pt: top padding
+ * @pl: left padding
+ */
+struct prune_im2col {
+	bool conv;
+	size_t k;
+	size_t npatch;
+	int64_t h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
+};
+
+/*
+ * @p for node @n of @g: a CONV whose input, output and weights the caller
+ * has checked are rank 4 (NHWC, batch 1, weights [O, KH, KW, I]), or an
+ * FC.
+ */
+void prune_im2col_init(struct prune_im2col *p, const struct vis_graph *g,
+		       const struct vis_node *n);
+/* The @p->npatch x @p->k patches of one input @x into @out, zero padded. */
+void prune_im2col(const struct prune_im2col *p, const float *x, float *out);
 
 #endif /* LIBVISION_PRUNE_GRAPH_H */
