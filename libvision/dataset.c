@@ -46,13 +46,6 @@ struct vis_dataset {
 	char **files;
 };
 
-/* A growable list of malloc'd strings. */
-struct vis_strs {
-	char **v;
-	size_t n;
-	size_t cap;
-};
-
 /* ---- IDX ------------------------------------------------------------------ */
 
 struct vis_idx {
@@ -301,7 +294,7 @@ struct vis_label_list {
 	size_t cap;
 };
 
-static void vis_strs_free(struct vis_strs *s)
+void vis_strs_free(struct vis_strs *s)
 {
 	size_t i;
 
@@ -523,7 +516,7 @@ static bool vis_is_image_name(const char *name)
 		!strcasecmp(dot, ".jpeg"));
 }
 
-static char *vis_path_join(const char *dir, const char *name)
+char *vis_path_join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir);
 	char *s;
@@ -534,12 +527,9 @@ static char *vis_path_join(const char *dir, const char *name)
 	return s;
 }
 
-/*
- * Names of the image files (into @files) and subdirectories (into @dirs,
- * if not NULL) of @dir, sorted. Hidden entries are skipped.
- */
-static int vis_dir_list(const char *dir, struct vis_strs *files,
-			struct vis_strs *dirs, struct vis_error *err)
+int vis_dir_list(const char *dir, bool (*is_image)(const char *name),
+		 struct vis_strs *files, struct vis_strs *dirs,
+		 struct vis_error *err)
 {
 	struct dirent *de;
 	struct stat st;
@@ -565,7 +555,7 @@ static int vis_dir_list(const char *dir, struct vis_strs *files,
 			continue;
 		if (S_ISDIR(st.st_mode) && dirs)
 			ret = vis_strs_add(dirs, strdup(de->d_name));
-		else if (S_ISREG(st.st_mode) && vis_is_image_name(de->d_name))
+		else if (S_ISREG(st.st_mode) && is_image(de->d_name))
 			ret = vis_strs_add(files, strdup(de->d_name));
 		if (ret) {
 			ret = vis_error_file(err, ret, dir, "out of memory");
@@ -623,7 +613,7 @@ static int vis_dir_classes(struct vis_dataset *ds, const struct vis_strs *dirs,
 		if (!sub)
 			return vis_error_file(err, -ENOMEM, ds->path,
 					      "out of memory");
-		ret = vis_dir_list(sub, &files, NULL, err);
+		ret = vis_dir_list(sub, vis_is_image_name, &files, NULL, err);
 		for (f = 0; f < files.n && !ret; f++) {
 			ret = vis_strs_add(&l->names,
 					   vis_path_join(sub, files.v[f]));
@@ -697,7 +687,7 @@ static int vis_dir_flat(struct vis_dataset *ds, struct vis_strs *files,
 		if (!p)
 			return vis_error_file(err, -ENOMEM, ds->path,
 					      "out of memory");
-		ret = vis_dir_list(p, &sub, NULL, err);
+		ret = vis_dir_list(p, vis_is_image_name, &sub, NULL, err);
 		free(p);
 		if (!ret && sub.n)
 			ret = vis_error_file(
@@ -743,7 +733,7 @@ static int vis_dir_open(struct vis_dataset *ds,
 	struct vis_strs files = { 0 }, dirs = { 0 };
 	int ret;
 
-	ret = vis_dir_list(ds->path, &files, &dirs, err);
+	ret = vis_dir_list(ds->path, vis_is_image_name, &files, &dirs, err);
 	if (ret)
 		goto out;
 	if (files.n) {

@@ -125,4 +125,30 @@ int vis_dataset_load(const struct vis_dataset *ds, const size_t *idx, size_t n,
 int vis_labels_read(const char *path, int32_t **labels, size_t *count,
 		    struct vis_error *err);
 
+/* ---- directories (shared with vision-run) ------------------------------- */
+
+/* A growable list of malloc'd strings. */
+struct vis_strs {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
+void vis_strs_free(struct vis_strs *s);
+
+/* "@dir/@name", without a second '/' after @dir; malloc'd, NULL: ENOMEM. */
+char *vis_path_join(const char *dir, const char *name);
+
+/*
+ * Names of the regular files of @dir that @is_image accepts (into
+ * @files) and of its subdirectories (into @dirs, if not NULL), each in
+ * byte order (as Python's sorted()). Hidden entries are skipped and
+ * symbolic links followed; a dangling one is skipped. Returns 0 or a
+ * negative errno with a message naming @dir; @files and @dirs are the
+ * caller's to free either way.
+ */
+int vis_dir_list(const char *dir, bool (*is_image)(const char *name),
+		 struct vis_strs *files, struct vis_strs *dirs,
+		 struct vis_error *err);
+
 #endif /* LIBVISION_DATASET_H */

@@ -7,7 +7,6 @@
  * same way), IDX files by its data set reader; PGM and PPM here.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -117,78 +116,28 @@ static bool run_is_image_name(const char *name)
 	return false;
 }
 
-static int run_cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
+/* Every image file of @dir (see run_is_image_name()), in byte order. */
 static int run_add_dir(struct run_images *ri, const char *dir,
 		       struct vis_error *err)
 {
-	size_t n = 0, cap = 0, i, len = strlen(dir);
-	char **names = NULL, **nn;
-	struct dirent *de;
-	struct stat st;
-	int ret = 0;
+	struct vis_strs names = { 0 };
+	size_t i;
 	char *p;
-	DIR *d;
+	int ret = vis_dir_list(dir, run_is_image_name, &names, NULL, err);
 
-	d = opendir(dir);
-	if (!d)
-		return vis_error_file(err, -errno, dir, "%s", strerror(errno));
-	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno)
-				ret = vis_error_file(err, -errno, dir, "%s",
-						     strerror(errno));
-			break;
-		}
-		if (!run_is_image_name(de->d_name))
-			continue;
-		if (asprintf(&p, "%s%s%s", dir,
-			     len && dir[len - 1] == '/' ? "" : "/",
-			     de->d_name) < 0) {
+	if (!ret && !names.n)
+		ret = vis_error_file(err, -ENOENT, dir,
+				     "no PNG, JPEG, PGM or PPM files");
+	for (i = 0; !ret && i < names.n; i++) {
+		p = vis_path_join(dir, names.v[i]);
+		if (!p || run_items_grow(ri)) {
+			free(p);
 			ret = -ENOMEM;
 			break;
 		}
-		/* Only regular files (or links to them). */
-		if (stat(p, &st) || !S_ISREG(st.st_mode)) {
-			free(p);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			nn = realloc(names, cap * sizeof(*nn));
-			if (!nn) {
-				free(p);
-				ret = -ENOMEM;
-				break;
-			}
-			names = nn;
-		}
-		names[n++] = p;
+		ri->items[ri->count++] = (struct run_item){ .path = p };
 	}
-	closedir(d);
-	if (!ret && !n)
-		ret = vis_error_file(err, -ENOENT, dir,
-				     "no PNG, JPEG, PGM or PPM files");
-	if (!ret) {
-		qsort(names, n, sizeof(*names), run_cmp_str);
-		for (i = 0; i < n && !ret; i++) {
-			if (run_items_grow(ri)) {
-				ret = -ENOMEM;
-				break;
-			}
-			ri->items[ri->count++] =
-				(struct run_item){ .path = names[i] };
-			names[i] = NULL;
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	vis_strs_free(&names);
 	return ret;
 }
 
