@@ -36,7 +36,7 @@
 
 #include <vision/vision.h>
 
-#include "engine_test_util.h"
+#include "libvision_test_util.h"
 #include "vision_accel.h"
 
 #include "kselftest_harness.h"
@@ -51,102 +51,13 @@
 
 #define IN_H 12
 #define IN_W 16
-#define CONV_C 4
-#define CLASSES 10
+#define CONV_C TEST_MODEL_CONV_C
+#define CLASSES TEST_MODEL_CLASSES
 #define OUT_SIZE (CLASSES + CONV_C)
 
 /* Frames small enough for TCG: one of the sizes vivid's webcam offers. */
 #define CAM_W 320
 #define CAM_H 180
-
-/* ---- the model ----------------------------------------------------------- */
-
-/*
- * input [1,12,16,3] (RGB input stage, bilinear) -> conv 3x3 -> [1,12,16,4]
- * -> global average pool -> fully connected [1,1,1,10]. Outputs: the
- * logits, then the pooled features, so a wrong pixel anywhere shows.
- */
-static void *build_model(size_t *size)
-{
-	const uint32_t in_shape[4] = { 1, IN_H, IN_W, 3 };
-	const uint32_t conv_shape[4] = { 1, IN_H, IN_W, CONV_C };
-	const uint32_t gap_shape[4] = { 1, 1, 1, CONV_C };
-	const uint32_t fc_shape[4] = { 1, 1, 1, CLASSES };
-	struct vision_model_requant rq_conv[CONV_C], rq_fc[CLASSES];
-	int8_t wc[CONV_C * 3 * 3 * 3], wf[CLASSES * CONV_C];
-	int32_t bc[CONV_C], bf[CLASSES];
-	struct vision_model_input_stage st;
-	struct vision_model_conv cp;
-	union vision_model_op_params p;
-	struct vmb_weights w;
-	uint32_t in, conv, gap, fc;
-	struct vmb *b = vmb_new();
-	void *blob = NULL;
-
-	rng_seed(23);
-	rnd_fill(wc, sizeof(wc));
-	rnd_fill(wf, sizeof(wf));
-	for (int i = 0; i < CONV_C; i++) {
-		bc[i] = rnd_range(-2000, 2000);
-		rq_conv[i] = quantize(0.004 + 0.001 * i);
-	}
-	for (int i = 0; i < CLASSES; i++) {
-		bf[i] = rnd_range(-500, 500);
-		rq_fc[i] = quantize(0.01 + 0.002 * i);
-	}
-
-	in = vmb_arena_tensor(b, in_shape, -1, 1.0f / 128, "image");
-	memset(&w, 0, sizeof(w));
-	w.data = wc;
-	w.size = sizeof(wc);
-	w.encoding = VISION_MODEL_ENC_DENSE;
-	memcpy(w.shape, (uint32_t[4]){ CONV_C, 3, 3, 3 }, sizeof(w.shape));
-	w.scale = 0.02f;
-	w.bias = bc;
-	w.bias_scale = 0.02f / 128;
-	w.requant = rq_conv;
-	cp = vmb_conv_params(1, 1, 1, -128, 127);
-	conv = vmb_conv2d(b, VISION_MODEL_OP_CONV_2D, in, &w, &cp, conv_shape,
-			  -5, 0.05f, "conv1", NULL, NULL);
-
-	memset(&p, 0, sizeof(p));
-	p.pool.requant = quantize(1.0 / (IN_H * IN_W));
-	p.pool.act_min = -128;
-	p.pool.act_max = 127;
-	gap = vmb_arena_tensor(b, gap_shape, 3, 0.05f, "features");
-	vmb_op(b, VISION_MODEL_OP_GLOBAL_AVG_POOL, &conv, 1, gap, &p, "gap");
-
-	memset(&w, 0, sizeof(w));
-	w.data = wf;
-	w.size = sizeof(wf);
-	w.encoding = VISION_MODEL_ENC_DENSE;
-	memcpy(w.shape, (uint32_t[4]){ CLASSES, 1, 1, CONV_C },
-	       sizeof(w.shape));
-	w.scale = 0.03f;
-	w.bias = bf;
-	w.bias_scale = 0.05f * 0.03f;
-	w.requant = rq_fc;
-	cp = vmb_conv_params(1, 0, 1, -128, 127);
-	fc = vmb_conv2d(b, VISION_MODEL_OP_FULLY_CONNECTED, gap, &w, &cp,
-			fc_shape, 7, 0.125f, "logits", NULL, NULL);
-
-	memset(&st, 0, sizeof(st));
-	st.tensor = in;
-	st.color = VISION_MODEL_COLOR_RGB;
-	st.resize = VISION_MODEL_RESIZE_BILINEAR;
-	st.norm_shift = 8;
-	for (int c = 0; c < 3; c++) {
-		st.norm_mul[c] = 256 - 16 * c;
-		st.norm_add[c] = -128 * 256 + 100 * c;
-	}
-	vmb_input(b, &st);
-	vmb_output(b, fc, NULL, 0);
-	vmb_output(b, gap, NULL, 0);
-	if (vmb_finish(b, &blob, size))
-		blob = NULL;
-	vmb_free(b);
-	return blob;
-}
 
 /* ---- vivid ------------------------------------------------------------------ */
 
@@ -412,46 +323,32 @@ TEST(not_a_camera)
 
 FIXTURE(cam)
 {
-	struct vision_device *dev, *cpu;
-	struct vision_model *model, *cpu_model;
-	void *blob;
-	size_t size;
+	struct dev_pair d;
 	char node[64];
 };
 
 FIXTURE_SETUP(cam)
 {
 	struct vision_model_error err;
-	int ret;
 
-	unsetenv("VISION_DEVICE");
-	ret = vision_device_open(NULL, &self->dev);
-	if (ret == -ENODEV)
-		SKIP(return, "no vision device");
-	ASSERT_EQ(0, ret);
+	DEV_PAIR_OPEN_OR_SKIP(&self->d);
 	if (vivid_find(VIVID_CAM0, V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_STREAMING,
 		       self->node, sizeof(self->node)))
 		SKIP(return, "no single-planar capture node of %s (vivid)",
 			   VIVID_CAM0);
 	vivid_restore();
-	ASSERT_EQ(0, vision_device_open(VISION_DEVICE_CPU, &self->cpu));
-	self->blob = build_model(&self->size);
-	ASSERT_NE(NULL, self->blob);
-	ASSERT_EQ(0, vision_model_load_memory(self->dev, self->blob, self->size,
-					      &self->model, &err))
+	/*
+	 * input [1,12,16,3] -> conv -> pool -> FC: outputs the logits, then
+	 * the pooled features.
+	 */
+	ASSERT_EQ(0, dev_pair_load(&self->d, IN_H, IN_W, 23, NULL, &err))
 	TH_LOG("%s", err.text);
-	ASSERT_EQ(0, vision_model_load_memory(self->cpu, self->blob, self->size,
-					      &self->cpu_model, &err));
 }
 
 FIXTURE_TEARDOWN(cam)
 {
 	vivid_restore();
-	vision_model_free(self->model);
-	vision_model_free(self->cpu_model);
-	vision_device_close(self->dev);
-	vision_device_close(self->cpu);
-	free(self->blob);
+	dev_pair_close(&self->d);
 }
 
 /*
@@ -482,7 +379,7 @@ static void check_frame(struct __test_metadata *_metadata,
 	ASSERT_GT(span, k);
 	memset(out, 0x5a, sizeof(out));
 	ASSERT_EQ(0, vision_infer(model, &f->input, out, OUT_SIZE));
-	ASSERT_EQ(0, vision_infer(self->cpu_model, &vi, ref, OUT_SIZE));
+	ASSERT_EQ(0, vision_infer(self->d.cpu_model, &vi, ref, OUT_SIZE));
 	ASSERT_EQ(0, memcmp(out, ref, OUT_SIZE))
 	TH_LOG("frame %u: device and CPU differ", f->sequence);
 }
@@ -586,7 +483,7 @@ TEST_F_TIMEOUT(cam, zero_copy_formats, 60)
 		int have = driver_stat("frames_imported", &imp0);
 
 		TH_LOG("%.4s", (const char *)&fourccs[i]);
-		run_frames(_metadata, self, self->dev, self->model, &cfg, 5,
+		run_frames(_metadata, self, self->d.dev, self->d.model, &cfg, 5,
 			   VISION_CAMERA_ZERO_COPY, &st);
 		ASSERT_EQ(0, st.copied_bytes);
 		/* Once per buffer, at open: not per frame. */
@@ -613,7 +510,7 @@ TEST_F(cam, default_format)
 	int fd;
 
 	ASSERT_EQ(0, vision_device_get_param(
-			     self->dev, VISION_PARAM_INPUT_FORMATS, &mask));
+			     self->d.dev, VISION_PARAM_INPUT_FORMATS, &mask));
 	/* The bits: see uapi/drm/vision_accel.h. */
 	ASSERT_TRUE(mask & DRM_VISION_FORMAT_YUYV);
 	ASSERT_TRUE(mask & DRM_VISION_FORMAT_NV12);
@@ -631,7 +528,7 @@ TEST_F(cam, default_format)
 	close(fd);
 	ASSERT_NE(0, first);
 
-	ASSERT_EQ(0, vision_camera_open(self->dev, self->node, NULL, &cam));
+	ASSERT_EQ(0, vision_camera_open(self->d.dev, self->node, NULL, &cam));
 	ASSERT_EQ(0, vision_camera_format(cam, &fr));
 	ASSERT_EQ(first, fr.fourcc);
 	ASSERT_EQ(fmt.fmt.pix.width, fr.width);
@@ -645,11 +542,13 @@ TEST_F(cam, default_format)
 			.fourcc = v4l2_fourcc('Y', 'U', '1', '2'),
 		};
 
-		ASSERT_EQ(-EOPNOTSUPP, vision_camera_open(self->dev, self->node,
-							  &cfg, &cam));
+		ASSERT_EQ(-EOPNOTSUPP,
+			  vision_camera_open(self->d.dev, self->node, &cfg,
+					     &cam));
 		cfg.fourcc = v4l2_fourcc('M', 'J', 'P', 'G');
-		ASSERT_EQ(-EOPNOTSUPP, vision_camera_open(self->dev, self->node,
-							  &cfg, &cam));
+		ASSERT_EQ(-EOPNOTSUPP,
+			  vision_camera_open(self->d.dev, self->node, &cfg,
+					     &cam));
 		ASSERT_EQ(NULL, cam);
 	}
 }
@@ -675,7 +574,7 @@ static void fallback_paths(struct __test_metadata *_metadata,
 	struct vision_camera *cam;
 	struct vision_frame fr;
 
-	run_frames(_metadata, self, self->dev, self->model, &cfg, 4,
+	run_frames(_metadata, self, self->d.dev, self->d.model, &cfg, 4,
 		   VISION_CAMERA_DMABUF, &st);
 	ASSERT_EQ(0, st.copied_bytes);
 	ASSERT_EQ(0, st.imports);
@@ -689,11 +588,11 @@ static void fallback_paths(struct __test_metadata *_metadata,
 	}
 
 	cfg.flags = VISION_CAMERA_NO_ZERO_COPY | VISION_CAMERA_NO_DMABUF;
-	run_frames(_metadata, self, self->dev, self->model, &cfg, 4,
+	run_frames(_metadata, self, self->d.dev, self->d.model, &cfg, 4,
 		   VISION_CAMERA_COPY, &st);
 	ASSERT_EQ(0, st.imports);
 	/* Each frame, every byte of its planes, exactly once. */
-	ASSERT_EQ(0, vision_camera_open(self->dev, self->node, &cfg, &cam));
+	ASSERT_EQ(0, vision_camera_open(self->d.dev, self->node, &cfg, &cam));
 	ASSERT_EQ(0, vision_camera_format(cam, &fr));
 	vision_camera_close(cam);
 	ASSERT_LT(0, st.copied_bytes);
@@ -705,7 +604,7 @@ static void fallback_paths(struct __test_metadata *_metadata,
 
 	/* Without the dmabuf path only, zero copy is still first. */
 	cfg.flags = VISION_CAMERA_NO_DMABUF;
-	run_frames(_metadata, self, self->dev, self->model, &cfg, 2,
+	run_frames(_metadata, self, self->d.dev, self->d.model, &cfg, 2,
 		   VISION_CAMERA_ZERO_COPY, &st);
 	ASSERT_EQ(0, st.copied_bytes);
 }
@@ -735,12 +634,12 @@ TEST_F(cam, cpu_device)
 	};
 	struct vision_camera_stats st;
 
-	run_frames(_metadata, self, self->cpu, self->cpu_model, &cfg, 3,
+	run_frames(_metadata, self, self->d.cpu, self->d.cpu_model, &cfg, 3,
 		   VISION_CAMERA_ZERO_COPY, &st);
 	ASSERT_EQ(0, st.copied_bytes);
 	ASSERT_EQ(4, st.imports);
 	cfg.flags = VISION_CAMERA_NO_ZERO_COPY;
-	run_frames(_metadata, self, self->cpu, self->cpu_model, &cfg, 3,
+	run_frames(_metadata, self, self->d.cpu, self->d.cpu_model, &cfg, 3,
 		   VISION_CAMERA_COPY, &st);
 	ASSERT_LT(0, st.copied_bytes);
 }
@@ -762,13 +661,13 @@ TEST_F(cam, pipelining)
 	struct vision_request *req[N];
 	struct vision_camera *cam;
 
-	ASSERT_EQ(0, vision_camera_open(self->dev, self->node, &cfg, &cam));
+	ASSERT_EQ(0, vision_camera_open(self->d.dev, self->node, &cfg, &cam));
 	ASSERT_EQ(0, vision_camera_start(cam));
 	for (int n = 0; n <= N; n++) {
 		if (n < N) {
 			ASSERT_EQ(0, vision_camera_dequeue(cam, &f[n]));
-			ASSERT_EQ(0, vision_submit(self->model, &f[n]->input, 1,
-						   0, &req[n]));
+			ASSERT_EQ(0, vision_submit(self->d.model, &f[n]->input,
+						   1, 0, &req[n]));
 			if (n)
 				ASSERT_LT(f[n - 1]->sequence, f[n]->sequence);
 		}
@@ -784,7 +683,7 @@ TEST_F(cam, pipelining)
 			ASSERT_EQ(0, vision_request_wait(req[n - 1], -1));
 			ASSERT_EQ(0, vision_request_output(req[n - 1], 0, &out,
 							   NULL));
-			ASSERT_EQ(0, vision_infer(self->cpu_model, &vi, ref,
+			ASSERT_EQ(0, vision_infer(self->d.cpu_model, &vi, ref,
 						  sizeof(ref)));
 			ASSERT_EQ(0, memcmp(out, ref, OUT_SIZE));
 			ASSERT_EQ(0, vision_camera_requeue(cam, f[n - 1]));
@@ -809,7 +708,7 @@ TEST_F(cam, holding_frames)
 	struct vision_camera *cam;
 	int leakables = count_leakables();
 
-	ASSERT_EQ(0, vision_camera_open(self->dev, self->node, &cfg, &cam));
+	ASSERT_EQ(0, vision_camera_open(self->d.dev, self->node, &cfg, &cam));
 	ASSERT_EQ(-EINVAL, vision_camera_dequeue(cam, &a));
 	ASSERT_EQ(NULL, a);
 	ASSERT_EQ(-EINVAL, vision_camera_dequeue(cam, NULL));
@@ -827,7 +726,7 @@ TEST_F(cam, holding_frames)
 	ASSERT_EQ(-EINVAL, vision_camera_requeue(cam, a));
 	ASSERT_EQ(0, vision_camera_dequeue(cam, &c));
 	/* Stopping with a frame held and in use releases it. */
-	ASSERT_EQ(0, vision_submit(self->model, &b->input, 1, 0, &req));
+	ASSERT_EQ(0, vision_submit(self->d.model, &b->input, 1, 0, &req));
 	ASSERT_EQ(0, vision_camera_stop(cam));
 	ASSERT_EQ(0, vision_request_wait(req, 0));
 	vision_request_free(req);
@@ -872,7 +771,7 @@ TEST_F(cam, stall)
 	uint32_t first;
 	int ret = 0, i;
 
-	ASSERT_EQ(0, vision_camera_open(self->dev, self->node, &cfg, &cam));
+	ASSERT_EQ(0, vision_camera_open(self->d.dev, self->node, &cfg, &cam));
 	ASSERT_EQ(0, vision_camera_start(cam));
 	ASSERT_EQ(0, vision_camera_dequeue(cam, &f));
 	first = f->sequence;
@@ -939,7 +838,7 @@ TEST_F(cam, unplug)
 
 	if (!vivid_find(VIVID_CAM0, V4L2_CAP_VIDEO_OUTPUT, node, sizeof(node)))
 		ASSERT_EQ(-ENODEV,
-			  vision_camera_open(self->dev, node, NULL, &cam));
+			  vision_camera_open(self->d.dev, node, NULL, &cam));
 	if (vivid_find(VIVID_CAM1, V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_STREAMING,
 		       node, sizeof(node))) {
 		TH_LOG("no %s: unplugging %s", VIVID_CAM1, VIVID_CAM0);
@@ -950,13 +849,13 @@ TEST_F(cam, unplug)
 	ASSERT_LE(0, hold);
 	leakables = count_leakables();
 
-	ASSERT_EQ(0, vision_camera_open(self->dev, node, &cfg, &cam));
+	ASSERT_EQ(0, vision_camera_open(self->d.dev, node, &cfg, &cam));
 	ASSERT_EQ(VISION_CAMERA_ZERO_COPY, vision_camera_path(cam));
 	ASSERT_EQ(0, vision_camera_start(cam));
 	ASSERT_EQ(0, vision_camera_dequeue(cam, &f));
 	ASSERT_EQ(0, vision_camera_dequeue(cam, &g));
 	ASSERT_EQ(0, vision_camera_requeue(cam, g));
-	ASSERT_EQ(0, vision_submit(self->model, &f->input, 1, 0, &req));
+	ASSERT_EQ(0, vision_submit(self->d.model, &f->input, 1, 0, &req));
 
 	ASSERT_EQ(0, vivid_set_ctrl(vision_camera_fd(cam), VIVID_CID_DISCONNECT,
 				    "Disconnect", 0));
@@ -975,8 +874,8 @@ TEST_F(cam, unplug)
 			.frame = &f->frame,
 		};
 
-		ASSERT_EQ(0,
-			  vision_infer(self->cpu_model, &vi, ref, sizeof(ref)));
+		ASSERT_EQ(0, vision_infer(self->d.cpu_model, &vi, ref,
+					  sizeof(ref)));
 	}
 	ASSERT_EQ(0, memcmp(out, ref, OUT_SIZE));
 	vision_request_free(req);
@@ -986,12 +885,12 @@ TEST_F(cam, unplug)
 	vision_camera_close(cam);
 	ASSERT_EQ(leakables, count_leakables());
 	/* Gone for new users too, while unplugged. */
-	ASSERT_EQ(-ENODEV, vision_camera_open(self->dev, node, &cfg, &cam));
+	ASSERT_EQ(-ENODEV, vision_camera_open(self->d.dev, node, &cfg, &cam));
 	ASSERT_EQ(NULL, cam);
 
 	/* Plugged back in: the camera works again. */
 	close(hold);
-	ASSERT_EQ(0, vision_camera_open(self->dev, node, &cfg, &cam));
+	ASSERT_EQ(0, vision_camera_open(self->d.dev, node, &cfg, &cam));
 	ASSERT_EQ(0, vision_camera_start(cam));
 	ASSERT_EQ(0, vision_camera_dequeue(cam, &f));
 	ASSERT_EQ(0, vision_camera_requeue(cam, f));

@@ -22,6 +22,7 @@
 #include <vision/vision.h>
 
 #include "engine_test_util.h"
+#include "libvision_test_util.h"
 #include "vis_engine.h"
 
 #include "kselftest_harness.h"
@@ -32,100 +33,13 @@
 
 #define IN_H 8
 #define IN_W 8
-#define CONV_C 4
-#define CLASSES 10
+#define CONV_C TEST_MODEL_CONV_C
+#define CLASSES TEST_MODEL_CLASSES
 
 static const char *const class_names[CLASSES] = {
 	"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
 	"Sandal",  "Shirt",   "Sneaker",  "Bag",   "Boot",
 };
-
-/*
- * input [1,8,8,3] (RGB input stage) -> conv 3x3 pad 1 -> [1,8,8,4]
- * -> global average pool [1,1,1,4] -> fully connected [1,1,1,10].
- * Outputs: the logits (with labels), then the pooled features.
- */
-static void *build_model(size_t *size)
-{
-	const uint32_t in_shape[4] = { 1, IN_H, IN_W, 3 };
-	const uint32_t conv_shape[4] = { 1, IN_H, IN_W, CONV_C };
-	const uint32_t gap_shape[4] = { 1, 1, 1, CONV_C };
-	const uint32_t fc_shape[4] = { 1, 1, 1, CLASSES };
-	struct vision_model_requant rq_conv[CONV_C], rq_fc[CLASSES];
-	int8_t wc[CONV_C * 3 * 3 * 3], wf[CLASSES * CONV_C];
-	int32_t bc[CONV_C], bf[CLASSES];
-	struct vision_model_input_stage st;
-	struct vision_model_conv cp;
-	union vision_model_op_params p;
-	struct vmb_weights w;
-	uint32_t in, conv, gap, fc;
-	struct vmb *b = vmb_new();
-	void *blob = NULL;
-
-	rng_seed(7);
-	rnd_fill(wc, sizeof(wc));
-	rnd_fill(wf, sizeof(wf));
-	for (int i = 0; i < CONV_C; i++) {
-		bc[i] = rnd_range(-2000, 2000);
-		rq_conv[i] = quantize(0.004 + 0.001 * i);
-	}
-	for (int i = 0; i < CLASSES; i++) {
-		bf[i] = rnd_range(-500, 500);
-		rq_fc[i] = quantize(0.01 + 0.002 * i);
-	}
-
-	in = vmb_arena_tensor(b, in_shape, -1, 1.0f / 128, "image");
-	memset(&w, 0, sizeof(w));
-	w.data = wc;
-	w.size = sizeof(wc);
-	w.encoding = VISION_MODEL_ENC_DENSE;
-	memcpy(w.shape, (uint32_t[4]){ CONV_C, 3, 3, 3 }, sizeof(w.shape));
-	w.scale = 0.02f;
-	w.bias = bc;
-	w.bias_scale = 0.02f / 128;
-	w.requant = rq_conv;
-	cp = vmb_conv_params(1, 1, 1, -128, 127);
-	conv = vmb_conv2d(b, VISION_MODEL_OP_CONV_2D, in, &w, &cp, conv_shape,
-			  -5, 0.05f, "conv1", NULL, NULL);
-
-	memset(&p, 0, sizeof(p));
-	p.pool.requant = quantize(1.0 / (IN_H * IN_W));
-	p.pool.act_min = -128;
-	p.pool.act_max = 127;
-	gap = vmb_arena_tensor(b, gap_shape, 3, 0.05f, "features");
-	vmb_op(b, VISION_MODEL_OP_GLOBAL_AVG_POOL, &conv, 1, gap, &p, "gap");
-
-	memset(&w, 0, sizeof(w));
-	w.data = wf;
-	w.size = sizeof(wf);
-	w.encoding = VISION_MODEL_ENC_DENSE;
-	memcpy(w.shape, (uint32_t[4]){ CLASSES, 1, 1, CONV_C },
-	       sizeof(w.shape));
-	w.scale = 0.03f;
-	w.bias = bf;
-	w.bias_scale = 0.05f * 0.03f;
-	w.requant = rq_fc;
-	cp = vmb_conv_params(1, 0, 1, -128, 127);
-	fc = vmb_conv2d(b, VISION_MODEL_OP_FULLY_CONNECTED, gap, &w, &cp,
-			fc_shape, 7, 0.125f, "logits", NULL, NULL);
-
-	memset(&st, 0, sizeof(st));
-	st.tensor = in;
-	st.color = VISION_MODEL_COLOR_RGB;
-	st.resize = VISION_MODEL_RESIZE_BILINEAR;
-	st.norm_shift = 8;
-	for (int c = 0; c < 3; c++) {
-		st.norm_mul[c] = 256 - 16 * c;
-		st.norm_add[c] = -128 * 256 + 100 * c;
-	}
-	vmb_input(b, &st);
-	vmb_output(b, fc, class_names, CLASSES);
-	vmb_output(b, gap, NULL, 0);
-	if (vmb_finish(b, &blob, size))
-		blob = NULL;
-	vmb_free(b);
-	return blob;
-}
 
 #define OUT_SIZE (CLASSES + CONV_C)
 #define IN_SIZE (IN_H * IN_W * 3)
@@ -311,7 +225,11 @@ FIXTURE_SETUP(cpu)
 {
 	struct vision_model_error err;
 
-	self->blob = build_model(&self->size);
+	/*
+	 * input [1,8,8,3] -> conv -> pool -> FC: the labelled logits, then
+	 * the pooled features.
+	 */
+	self->blob = build_classifier(IN_H, IN_W, 7, class_names, &self->size);
 	ASSERT_NE(NULL, self->blob);
 	ASSERT_EQ(0, ref_open(&self->ref, self->blob, self->size));
 	self->path = write_temp(self->blob, self->size);
@@ -908,62 +826,44 @@ TEST(buffers_cpu)
 
 FIXTURE(hw)
 {
-	struct vision_device *dev, *cpu;
-	struct vision_model *model, *cpu_model;
-	void *blob;
-	size_t size;
+	struct dev_pair d;
 };
 
 FIXTURE_SETUP(hw)
 {
 	struct vision_model_error err;
-	int ret;
 
-	unsetenv("VISION_DEVICE");
-	ret = vision_device_open(NULL, &self->dev);
-	if (ret == -ENODEV)
-		SKIP(return, "no vision device");
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, vision_device_is_cpu(self->dev));
-	ASSERT_EQ(0, vision_device_open("cpu", &self->cpu));
-	self->blob = build_model(&self->size);
-	ASSERT_NE(NULL, self->blob);
-	ASSERT_EQ(0, vision_model_load_memory(self->dev, self->blob, self->size,
-					      &self->model, &err))
+	DEV_PAIR_OPEN_OR_SKIP(&self->d);
+	ASSERT_EQ(0, vision_device_is_cpu(self->d.dev));
+	ASSERT_EQ(0, dev_pair_load(&self->d, IN_H, IN_W, 7, class_names, &err))
 	TH_LOG("%s", err.text);
-	ASSERT_EQ(0, vision_model_load_memory(self->cpu, self->blob, self->size,
-					      &self->cpu_model, &err));
 }
 
 FIXTURE_TEARDOWN(hw)
 {
-	vision_model_free(self->model);
-	vision_model_free(self->cpu_model);
-	vision_device_close(self->dev);
-	vision_device_close(self->cpu);
-	free(self->blob);
+	dev_pair_close(&self->d);
 }
 
 TEST_F(hw, model_info_matches_cpu)
 {
 	struct vision_model_info a, b;
 
-	ASSERT_EQ(0, vision_model_get_info(self->model, &a));
-	ASSERT_EQ(0, vision_model_get_info(self->cpu_model, &b));
+	ASSERT_EQ(0, vision_model_get_info(self->d.model, &a));
+	ASSERT_EQ(0, vision_model_get_info(self->d.cpu_model, &b));
 	ASSERT_EQ(0, memcmp(&a, &b, sizeof(a)));
-	ASSERT_STREQ("Boot", vision_model_label(self->model, 0, 9));
+	ASSERT_STREQ("Boot", vision_model_label(self->d.model, 0, 9));
 }
 
 TEST_F(hw, bad_model_reason)
 {
-	uint8_t *copy = malloc(self->size);
+	uint8_t *copy = malloc(self->d.size);
 	struct vision_model_error e;
 	struct vision_model *m;
 
-	memcpy(copy, self->blob, self->size);
-	copy[self->size - 1] ^= 1;
-	ASSERT_EQ(-EINVAL, vision_model_load_memory(self->dev, copy, self->size,
-						    &m, &e));
+	memcpy(copy, self->d.blob, self->d.size);
+	copy[self->d.size - 1] ^= 1;
+	ASSERT_EQ(-EINVAL, vision_model_load_memory(self->d.dev, copy,
+						    self->d.size, &m, &e));
 	ASSERT_STREQ("header", e.section);
 	ASSERT_STREQ("crc32", e.field);
 	free(copy);
@@ -978,8 +878,9 @@ TEST_F(hw, tensors_and_frames_equal_cpu)
 
 	for (int seed = 1; seed <= 10; seed++) {
 		random_input(in, sizeof(in), seed);
-		ASSERT_EQ(0, vision_infer(self->model, &vi, a, sizeof(a)));
-		ASSERT_EQ(0, vision_infer(self->cpu_model, &vi, b, sizeof(b)));
+		ASSERT_EQ(0, vision_infer(self->d.model, &vi, a, sizeof(a)));
+		ASSERT_EQ(0,
+			  vision_infer(self->d.cpu_model, &vi, b, sizeof(b)));
 		ASSERT_EQ(0, memcmp(a, b, OUT_SIZE));
 	}
 	rng_seed(3);
@@ -989,16 +890,17 @@ TEST_F(hw, tensors_and_frames_equal_cpu)
 		make_frame(&fb, fourccs[i], 64, 48);
 		crop(&fb.f, 8, 2, 40, 30);
 		vi = frame_input(&fb);
-		ASSERT_EQ(0, vision_infer(self->model, &vi, a, sizeof(a)));
-		ASSERT_EQ(0, vision_infer(self->cpu_model, &vi, b, sizeof(b)));
+		ASSERT_EQ(0, vision_infer(self->d.model, &vi, a, sizeof(a)));
+		ASSERT_EQ(0,
+			  vision_infer(self->d.cpu_model, &vi, b, sizeof(b)));
 		ASSERT_EQ(0, memcmp(a, b, OUT_SIZE))
 		TH_LOG("fourcc %x", fourccs[i]);
 		/* Refused alike: a frame beyond its memory (padding < 9). */
 		vi.size = fb.size - 9;
 		ASSERT_EQ(-EINVAL,
-			  vision_infer(self->model, &vi, a, sizeof(a)));
+			  vision_infer(self->d.model, &vi, a, sizeof(a)));
 		ASSERT_EQ(-EINVAL,
-			  vision_infer(self->cpu_model, &vi, b, sizeof(b)));
+			  vision_infer(self->d.cpu_model, &vi, b, sizeof(b)));
 		free(fb.data);
 	}
 }
@@ -1017,11 +919,11 @@ TEST_F(hw, batch_poll_profile)
 		random_input(in[i], IN_SIZE, 50 + i);
 		vi[i] = (struct vision_input){ .data = in[i], .size = IN_SIZE };
 	}
-	ASSERT_EQ(0, vision_device_get_param(self->dev, VISION_PARAM_NUM_CORES,
-					     &cores));
-	ASSERT_EQ(0, vision_submit(self->model, vi, N, VISION_SUBMIT_PROFILE,
+	ASSERT_EQ(0, vision_device_get_param(self->d.dev,
+					     VISION_PARAM_NUM_CORES, &cores));
+	ASSERT_EQ(0, vision_submit(self->d.model, vi, N, VISION_SUBMIT_PROFILE,
 				   &req));
-	ASSERT_EQ(0, vision_submit(self->cpu_model, vi, N,
+	ASSERT_EQ(0, vision_submit(self->d.cpu_model, vi, N,
 				   VISION_SUBMIT_PROFILE, &creq));
 	pfd.fd = vision_request_fd(req);
 	pfd.events = POLLIN;
@@ -1067,33 +969,33 @@ TEST_F(hw, dmabuf_frames)
 
 	rng_seed(11);
 	make_frame(&fb, V4L2_NV12, 32, 24);
-	ASSERT_EQ(0, vision_bo_create(self->dev, fb.size, VISION_BO_WC, &bo));
+	ASSERT_EQ(0, vision_bo_create(self->d.dev, fb.size, VISION_BO_WC, &bo));
 	ASSERT_NE(0, vision_bo_handle(bo));
 	ASSERT_EQ(0, vision_bo_map(bo, &map));
 	memcpy(map, fb.data, fb.size);
 	ASSERT_EQ(0, vision_bo_export_dmabuf(bo, &fd));
-	ASSERT_EQ(0, vision_bo_import_dmabuf(self->dev, fd, &again));
+	ASSERT_EQ(0, vision_bo_import_dmabuf(self->d.dev, fd, &again));
 	/* One handle per buffer in a file: the same object. */
 	ASSERT_EQ(bo, again);
-	ASSERT_EQ(0, vision_bo_import_dmabuf(self->cpu, fd, &cbo));
+	ASSERT_EQ(0, vision_bo_import_dmabuf(self->d.cpu, fd, &cbo));
 	ASSERT_EQ(vision_bo_size(bo), vision_bo_size(cbo));
 	ASSERT_EQ(VISION_BO_IMPORTED, vision_bo_flags(cbo));
 	close(fd);
 	vision_bo_free(again);
 
 	vi = (struct vision_input){ .bo = bo, .frame = &fb.f };
-	ASSERT_EQ(0, vision_infer(self->model, &vi, a, sizeof(a)));
+	ASSERT_EQ(0, vision_infer(self->d.model, &vi, a, sizeof(a)));
 	vi.bo = cbo;
-	ASSERT_EQ(0, vision_infer(self->cpu_model, &vi, b, sizeof(b)));
+	ASSERT_EQ(0, vision_infer(self->d.cpu_model, &vi, b, sizeof(b)));
 	vi = (struct vision_input){ .data = fb.data,
 				    .size = fb.size,
 				    .frame = &fb.f };
-	ASSERT_EQ(0, vision_infer(self->cpu_model, &vi, c, sizeof(c)));
+	ASSERT_EQ(0, vision_infer(self->d.cpu_model, &vi, c, sizeof(c)));
 	ASSERT_EQ(0, memcmp(a, b, OUT_SIZE));
 	ASSERT_EQ(0, memcmp(a, c, OUT_SIZE));
 	/* A buffer of one device is no input of another. */
 	vi = (struct vision_input){ .bo = cbo, .frame = &fb.f };
-	ASSERT_EQ(-EINVAL, vision_infer(self->model, &vi, a, sizeof(a)));
+	ASSERT_EQ(-EINVAL, vision_infer(self->d.model, &vi, a, sizeof(a)));
 	ASSERT_EQ(0, vision_bo_wait(bo, 1000000000));
 	vision_bo_free(cbo);
 	vision_bo_free(bo);
