@@ -25,6 +25,7 @@
 
 #include "engine_test_util.h"
 #include "fmnist_eval.h"
+#include "graph_test_util.h"
 #include "graph_passes.h"
 #include "quantize.h"
 #include "vis_engine.h"
@@ -42,19 +43,11 @@ static float frand(void)
 	return xorshift_unit(&st);
 }
 
-static int tensor(struct vis_graph *g, int rank, int64_t d0, int64_t d1,
-		  int64_t d2, int64_t d3)
-{
-	int64_t d[4] = { d0, d1, d2, d3 };
-
-	return vis_graph_add_tensor(g, NULL, VIS_DT_FLOAT, rank, d);
-}
-
 /* A constant holding a copy of @v. */
 static int cnst(struct vis_graph *g, int rank, int64_t d0, int64_t d1,
 		int64_t d2, int64_t d3, const float *v)
 {
-	int id = tensor(g, rank, d0, d1, d2, d3);
+	int id = tg_tensor(g, NULL, rank, d0, d1, d2, d3);
 	int64_t n;
 
 	if (id < 0)
@@ -67,34 +60,20 @@ static int cnst(struct vis_graph *g, int rank, int64_t d0, int64_t d1,
 	return id;
 }
 
-static int node(struct vis_graph *g, const char *name, int op, int nin,
-		const int *in, int out)
+/*
+ * @g quantized with @o into *@on, then with no_bias_correction set into
+ * *@off. 0 or the first failure's error.
+ */
+static int quantize_on_off(struct vis_graph *g, const float *cal, size_t n,
+			   struct vis_quant_opts *o, struct vis_qmodel **on,
+			   struct vis_qmodel **off, struct vis_error *err)
 {
-	int id = vis_graph_add_node(g, name, op), i;
+	int ret = vis_quantize(g, cal, n, o, on, err);
 
-	if (id < 0)
-		return id;
-	for (i = 0; i < nin; i++)
-		g->nodes[id].inputs[i] = in[i];
-	g->nodes[id].ninputs = nin;
-	g->nodes[id].outputs[0] = out;
-	g->nodes[id].noutputs = 1;
-	return id;
-}
-
-static struct vis_graph *graph_begin(int c, int hw, int *x)
-{
-	struct vis_graph *g = vis_graph_create();
-
-	if (!g)
-		return NULL;
-	*x = tensor(g, 4, 1, c, hw, hw);
-	g->tensors[*x].layout = VIS_LAYOUT_NCHW;
-	g->inputs = malloc(sizeof(int));
-	g->outputs = malloc(sizeof(int));
-	g->inputs[0] = *x;
-	g->ninputs = g->noutputs = 1;
-	return g;
+	if (ret)
+		return ret;
+	o->no_bias_correction = true;
+	return vis_quantize(g, cal, n, o, off, err);
 }
 
 /* Bright images: pixels uniform in [160, 240], so E[x] is about 0.78. */
@@ -127,16 +106,16 @@ static struct vis_graph *fc_graph(float *w, float *b)
 		w[i * FC_K + (i * 37) % FC_K] = 1.0f;
 		b[i] = 0.1f * frand();
 	}
-	g = graph_begin(1, 16, &x);
+	g = tg_begin(NULL, 1, 16, &x);
 	if (!g)
 		return NULL;
-	a = tensor(g, 2, 1, FC_K, 0, 0);
-	node(g, "flatten", VIS_OP_RESHAPE, 1, &x, a);
+	a = tg_tensor(g, NULL, 2, 1, FC_K, 0, 0);
+	tg_node(g, "flatten", VIS_OP_RESHAPE, 1, &x, a);
 	in[0] = a;
 	in[1] = cnst(g, 2, FC_N, FC_K, 0, 0, w);
 	in[2] = cnst(g, 1, FC_N, 0, 0, 0, b);
-	y = tensor(g, 2, 1, FC_N, 0, 0);
-	node(g, "fc", VIS_OP_FC, 3, in, y);
+	y = tg_tensor(g, NULL, 2, 1, FC_N, 0, 0);
+	tg_node(g, "fc", VIS_OP_FC, 3, in, y);
 	g->outputs[0] = y;
 	if (vis_graph_optimize(g, VIS_PASS_ALL, &err)) {
 		vis_graph_destroy(g);
@@ -200,10 +179,7 @@ TEST(fc_mean_output_error_is_removed)
 	bright_images(epix, ev, NEVAL * FC_K);
 	vis_quant_opts_init(&o);
 	o.calib.method = CALIB_MINMAX;
-	ASSERT_EQ(0, vis_quantize(g, cal, NCAL, &o, &on, &err))
-	TH_LOG("%s", err.msg);
-	o.no_bias_correction = true;
-	ASSERT_EQ(0, vis_quantize(g, cal, NCAL, &o, &off, &err))
+	ASSERT_EQ(0, quantize_on_off(g, cal, NCAL, &o, &on, &off, &err))
 	TH_LOG("%s", err.msg);
 	e_on = fc_mean_error(_metadata, on, w, b, epix, ev);
 	e_off = fc_mean_error(_metadata, off, w, b, epix, ev);
@@ -240,14 +216,14 @@ static struct vis_graph *conv_graph(int groups, int co, float *w, float *b)
 		w[i] = 0.3f * frand() + (i % 5 == 0 ? 0.9f : 0);
 	for (i = 0; i < co; i++)
 		b[i] = 0.2f * frand();
-	g = graph_begin(3, 8, &x);
+	g = tg_begin(NULL, 3, 8, &x);
 	if (!g)
 		return NULL;
 	in[0] = x;
 	in[1] = cnst(g, 4, co, cg, 3, 3, w);
 	in[2] = cnst(g, 1, co, 0, 0, 0, b);
-	y = tensor(g, 4, 1, co, 8, 8);
-	n = node(g, "conv", VIS_OP_CONV, 3, in, y);
+	y = tg_tensor(g, NULL, 4, 1, co, 8, 8);
+	n = tg_node(g, "conv", VIS_OP_CONV, 3, in, y);
 	a = &g->nodes[n].attrs;
 	a->kernel[0] = a->kernel[1] = 3;
 	a->strides[0] = a->strides[1] = 1;
@@ -310,10 +286,7 @@ static void check_conv_shift(struct __test_metadata *_metadata, int groups,
 								(N * HW * HW);
 					}
 	vis_quant_opts_init(&o);
-	ASSERT_EQ(0, vis_quantize(g, cal, N, &o, &on, &err))
-	TH_LOG("%s", err.msg);
-	o.no_bias_correction = true;
-	ASSERT_EQ(0, vis_quantize(g, cal, N, &o, &off, &err))
+	ASSERT_EQ(0, quantize_on_off(g, cal, N, &o, &on, &off, &err))
 	TH_LOG("%s", err.msg);
 	ASSERT_EQ(0, vis_model_validate(&mon, on->blob, on->size, NULL));
 	ASSERT_EQ(0, vis_model_validate(&moff, off->blob, off->size, NULL));
@@ -434,10 +407,7 @@ static void fmnist_with_without(struct __test_metadata *_metadata,
 		fl = fmnist_top1(g, NULL, ds, x, labels, n);
 	}
 	vis_quant_opts_init(&o);
-	ASSERT_EQ(0, vis_quantize(g, cal, ncal, &o, &on, &err))
-	TH_LOG("%s", err.msg);
-	o.no_bias_correction = true;
-	ASSERT_EQ(0, vis_quantize(g, cal, ncal, &o, &off, &err))
+	ASSERT_EQ(0, quantize_on_off(g, cal, ncal, &o, &on, &off, &err))
 	TH_LOG("%s", err.msg);
 	q_on = fmnist_top1(NULL, on, ds, NULL, labels, n);
 	q_off = fmnist_top1(NULL, off, ds, NULL, labels, n);

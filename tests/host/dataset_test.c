@@ -16,7 +16,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -37,6 +36,7 @@
 
 #include "dataset.h"
 #include "engine_test_util.h"
+#include "file_test_util.h"
 
 #include "kselftest_harness.h"
 
@@ -48,45 +48,6 @@ struct buf {
 	uint8_t *p;
 	size_t n;
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *pathf(const char *fmt, ...)
-{
-	static char bufs[8][4096];
-	static int next;
-	char *b = bufs[next++ % 8];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b, 4096, fmt, ap);
-	va_end(ap);
-	return b;
-}
-
-static int write_file(const char *path, const void *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fwrite(p, 1, n, f) == n;
-	return fclose(f) || !ok ? -1 : 0;
-}
 
 #define write_str(path, s) write_file(path, s, strlen(s))
 

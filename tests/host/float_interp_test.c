@@ -22,6 +22,7 @@
 #include "float_interp.h"
 #include "graph_passes.h"
 #include "engine_test_util.h"
+#include "graph_test_util.h"
 
 #include "kselftest_harness.h"
 
@@ -44,37 +45,15 @@ static float *rand_buf(int64_t n)
 
 /* ---- graph building ----------------------------------------------------- */
 
-static int tensor(struct vis_graph *g, const char *name, int rank, int64_t d0,
-		  int64_t d1, int64_t d2, int64_t d3)
-{
-	int64_t d[4] = { d0, d1, d2, d3 };
-
-	return vis_graph_add_tensor(g, name, VIS_DT_FLOAT, rank, d);
-}
-
 /* A constant of random values (or @fill when not NULL). */
 static int cnst(struct vis_graph *g, const char *name, int rank, int64_t d0,
 		int64_t d1, int64_t d2, int64_t d3)
 {
-	int id = tensor(g, name, rank, d0, d1, d2, d3);
+	int id = tg_tensor(g, name, rank, d0, d1, d2, d3);
 
 	if (id >= 0)
 		g->tensors[id].data =
 			rand_buf(vis_tensor_numel(&g->tensors[id]));
-	return id;
-}
-
-static int node(struct vis_graph *g, int op, int nin, const int *in, int out)
-{
-	int id = vis_graph_add_node(g, NULL, op), i;
-
-	if (id < 0)
-		return id;
-	for (i = 0; i < nin; i++)
-		g->nodes[id].inputs[i] = in[i];
-	g->nodes[id].ninputs = nin;
-	g->nodes[id].outputs[0] = out;
-	g->nodes[id].noutputs = 1;
 	return id;
 }
 
@@ -203,14 +182,14 @@ static double conv_case(const struct convp *p, int threads, int *err)
 	const float *inp[1];
 	double e = -1;
 
-	x = tensor(g, "x", 4, p->n, p->ci, p->h, p->w);
+	x = tg_tensor(g, "x", 4, p->n, p->ci, p->h, p->w);
 	w = cnst(g, "w", 4, p->co, p->ci / p->group, p->kh, p->kw);
 	b = cnst(g, "b", 1, p->co, 0, 0, 0);
-	y = tensor(g, "y", 4, p->n, p->co, oh, ow);
+	y = tg_tensor(g, "y", 4, p->n, p->co, oh, ow);
 	in[0] = x;
 	in[1] = w;
 	in[2] = b;
-	nid = node(g, VIS_OP_CONV, 3, in, y);
+	nid = tg_node(g, NULL, VIS_OP_CONV, 3, in, y);
 	g->nodes[nid].attrs.kernel[0] = p->kh;
 	g->nodes[nid].attrs.kernel[1] = p->kw;
 	g->nodes[nid].attrs.strides[0] = p->sh;
@@ -319,14 +298,14 @@ TEST(fc_and_gemm)
 	int64_t i, j;
 
 	/* Gemm(x, W^T) * 0.5 + 2 * b, then the same as FC after the pass. */
-	x = tensor(g, "x", 2, 1, k, 0, 0);
+	x = tg_tensor(g, "x", 2, 1, k, 0, 0);
 	w = cnst(g, "w", 2, n, k, 0, 0);
 	b = cnst(g, "b", 1, n, 0, 0, 0);
-	y = tensor(g, "y", 2, 1, n, 0, 0);
+	y = tg_tensor(g, "y", 2, 1, n, 0, 0);
 	in[0] = x;
 	in[1] = w;
 	in[2] = b;
-	nid = node(g, VIS_OP_GEMM, 3, in, y);
+	nid = tg_node(g, NULL, VIS_OP_GEMM, 3, in, y);
 	g->nodes[nid].attrs.trans_b = 1;
 	g->nodes[nid].attrs.alpha = 0.5f;
 	g->nodes[nid].attrs.beta = 2.0f;
@@ -364,16 +343,16 @@ TEST(maxpool_and_avgpool)
 	const float *inp[1] = { xin };
 	int c, i, j, a, b;
 
-	x = tensor(g, "x", 4, 1, 3, 9, 9);
-	y = tensor(g, "y", 4, 1, 3, 4, 4);
-	z = tensor(g, "z", 4, 1, 3, 5, 5);
+	x = tg_tensor(g, "x", 4, 1, 3, 9, 9);
+	y = tg_tensor(g, "y", 4, 1, 3, 4, 4);
+	z = tg_tensor(g, "z", 4, 1, 3, 5, 5);
 	in[0] = x;
-	nid = node(g, VIS_OP_MAXPOOL, 1, in, y);
+	nid = tg_node(g, NULL, VIS_OP_MAXPOOL, 1, in, y);
 	g->nodes[nid].attrs.kernel[0] = g->nodes[nid].attrs.kernel[1] = 3;
 	g->nodes[nid].attrs.strides[0] = g->nodes[nid].attrs.strides[1] = 2;
 	g->nodes[nid].attrs.layout = VIS_LAYOUT_NCHW;
 	/* Average 3x3, stride 2, pad 1, padding not counted. */
-	nid = node(g, VIS_OP_AVGPOOL, 1, in, z);
+	nid = tg_node(g, NULL, VIS_OP_AVGPOOL, 1, in, z);
 	g->nodes[nid].attrs.kernel[0] = g->nodes[nid].attrs.kernel[1] = 3;
 	g->nodes[nid].attrs.strides[0] = g->nodes[nid].attrs.strides[1] = 2;
 	for (i = 0; i < 4; i++)
@@ -427,14 +406,14 @@ static struct vis_graph *small_cnn(void)
 	int x, c1, bn, r1, p1, dw, hs, ad, c2, r2, p2, fl, y, in[5], n, i;
 	int w1, b1, s, bb, m, v, wd, bd, w2, b2, wf, bf;
 
-	x = tensor(g, "x", 4, 1, 1, 28, 28);
+	x = tg_tensor(g, "x", 4, 1, 1, 28, 28);
 	w1 = cnst(g, "w1", 4, 16, 1, 3, 3);
 	b1 = cnst(g, "b1", 1, 16, 0, 0, 0);
-	c1 = tensor(g, "c1", 4, 1, 16, 28, 28);
+	c1 = tg_tensor(g, "c1", 4, 1, 16, 28, 28);
 	in[0] = x;
 	in[1] = w1;
 	in[2] = b1;
-	n = node(g, VIS_OP_CONV, 3, in, c1);
+	n = tg_node(g, NULL, VIS_OP_CONV, 3, in, c1);
 	g->nodes[n].attrs.kernel[0] = g->nodes[n].attrs.kernel[1] = 3;
 	for (i = 0; i < 4; i++)
 		g->nodes[n].attrs.pads[i] = 1;
@@ -445,70 +424,70 @@ static struct vis_graph *small_cnn(void)
 	v = cnst(g, "bn_v", 1, 16, 0, 0, 0);
 	for (i = 0; i < 16; i++)
 		g->tensors[v].data[i] = 0.5f + fabsf(g->tensors[v].data[i]);
-	bn = tensor(g, "bn", 4, 1, 16, 28, 28);
+	bn = tg_tensor(g, "bn", 4, 1, 16, 28, 28);
 	in[0] = c1;
 	in[1] = s;
 	in[2] = bb;
 	in[3] = m;
 	in[4] = v;
-	n = node(g, VIS_OP_BATCHNORM, 5, in, bn);
+	n = tg_node(g, NULL, VIS_OP_BATCHNORM, 5, in, bn);
 	g->nodes[n].attrs.epsilon = 1e-5f;
 	g->nodes[n].attrs.layout = VIS_LAYOUT_NCHW;
-	r1 = tensor(g, "r1", 4, 1, 16, 28, 28);
+	r1 = tg_tensor(g, "r1", 4, 1, 16, 28, 28);
 	in[0] = bn;
-	node(g, VIS_OP_RELU, 1, in, r1);
-	p1 = tensor(g, "p1", 4, 1, 16, 14, 14);
+	tg_node(g, NULL, VIS_OP_RELU, 1, in, r1);
+	p1 = tg_tensor(g, "p1", 4, 1, 16, 14, 14);
 	in[0] = r1;
-	n = node(g, VIS_OP_MAXPOOL, 1, in, p1);
+	n = tg_node(g, NULL, VIS_OP_MAXPOOL, 1, in, p1);
 	g->nodes[n].attrs.kernel[0] = g->nodes[n].attrs.kernel[1] = 2;
 	g->nodes[n].attrs.strides[0] = g->nodes[n].attrs.strides[1] = 2;
 	g->nodes[n].attrs.layout = VIS_LAYOUT_NCHW;
 	wd = cnst(g, "wd", 4, 16, 1, 3, 3);
 	bd = cnst(g, "bd", 1, 16, 0, 0, 0);
-	dw = tensor(g, "dw", 4, 1, 16, 14, 14);
+	dw = tg_tensor(g, "dw", 4, 1, 16, 14, 14);
 	in[0] = p1;
 	in[1] = wd;
 	in[2] = bd;
-	n = node(g, VIS_OP_CONV, 3, in, dw);
+	n = tg_node(g, NULL, VIS_OP_CONV, 3, in, dw);
 	g->nodes[n].attrs.kernel[0] = g->nodes[n].attrs.kernel[1] = 3;
 	for (i = 0; i < 4; i++)
 		g->nodes[n].attrs.pads[i] = 1;
 	g->nodes[n].attrs.group = 16;
 	g->nodes[n].attrs.layout = VIS_LAYOUT_NCHW;
-	hs = tensor(g, "hs", 4, 1, 16, 14, 14);
+	hs = tg_tensor(g, "hs", 4, 1, 16, 14, 14);
 	in[0] = dw;
-	node(g, VIS_OP_HARD_SWISH, 1, in, hs);
-	ad = tensor(g, "ad", 4, 1, 16, 14, 14);
+	tg_node(g, NULL, VIS_OP_HARD_SWISH, 1, in, hs);
+	ad = tg_tensor(g, "ad", 4, 1, 16, 14, 14);
 	in[0] = hs;
 	in[1] = p1;
-	node(g, VIS_OP_ADD, 2, in, ad);
+	tg_node(g, NULL, VIS_OP_ADD, 2, in, ad);
 	w2 = cnst(g, "w2", 4, 32, 16, 1, 1);
 	b2 = cnst(g, "b2", 1, 32, 0, 0, 0);
-	c2 = tensor(g, "c2", 4, 1, 32, 14, 14);
+	c2 = tg_tensor(g, "c2", 4, 1, 32, 14, 14);
 	in[0] = ad;
 	in[1] = w2;
 	in[2] = b2;
-	n = node(g, VIS_OP_CONV, 3, in, c2);
+	n = tg_node(g, NULL, VIS_OP_CONV, 3, in, c2);
 	g->nodes[n].attrs.layout = VIS_LAYOUT_NCHW;
-	r2 = tensor(g, "r2", 4, 1, 32, 14, 14);
+	r2 = tg_tensor(g, "r2", 4, 1, 32, 14, 14);
 	in[0] = c2;
-	node(g, VIS_OP_RELU, 1, in, r2);
-	p2 = tensor(g, "p2", 4, 1, 32, 7, 7);
+	tg_node(g, NULL, VIS_OP_RELU, 1, in, r2);
+	p2 = tg_tensor(g, "p2", 4, 1, 32, 7, 7);
 	in[0] = r2;
-	n = node(g, VIS_OP_MAXPOOL, 1, in, p2);
+	n = tg_node(g, NULL, VIS_OP_MAXPOOL, 1, in, p2);
 	g->nodes[n].attrs.kernel[0] = g->nodes[n].attrs.kernel[1] = 2;
 	g->nodes[n].attrs.strides[0] = g->nodes[n].attrs.strides[1] = 2;
 	g->nodes[n].attrs.layout = VIS_LAYOUT_NCHW;
-	fl = tensor(g, "fl", 2, 1, 32 * 49, 0, 0);
+	fl = tg_tensor(g, "fl", 2, 1, 32 * 49, 0, 0);
 	in[0] = p2;
-	node(g, VIS_OP_RESHAPE, 1, in, fl);
+	tg_node(g, NULL, VIS_OP_RESHAPE, 1, in, fl);
 	wf = cnst(g, "wf", 2, 10, 32 * 49, 0, 0);
 	bf = cnst(g, "bf", 1, 10, 0, 0, 0);
-	y = tensor(g, "y", 2, 1, 10, 0, 0);
+	y = tg_tensor(g, "y", 2, 1, 10, 0, 0);
 	in[0] = fl;
 	in[1] = wf;
 	in[2] = bf;
-	n = node(g, VIS_OP_GEMM, 3, in, y);
+	n = tg_node(g, NULL, VIS_OP_GEMM, 3, in, y);
 	g->nodes[n].attrs.trans_b = 1;
 	g->nodes[n].attrs.alpha = g->nodes[n].attrs.beta = 1;
 	set_io(g, x, y);
@@ -700,14 +679,14 @@ TEST(cycle_is_refused)
 	struct vis_error err = { "" };
 	int x, a, b, in[2];
 
-	x = tensor(g, "x", 1, 4, 0, 0, 0);
-	a = tensor(g, "a", 1, 4, 0, 0, 0);
-	b = tensor(g, "b", 1, 4, 0, 0, 0);
+	x = tg_tensor(g, "x", 1, 4, 0, 0, 0);
+	a = tg_tensor(g, "a", 1, 4, 0, 0, 0);
+	b = tg_tensor(g, "b", 1, 4, 0, 0, 0);
 	in[0] = x;
 	in[1] = b;
-	node(g, VIS_OP_ADD, 2, in, a);
+	tg_node(g, NULL, VIS_OP_ADD, 2, in, a);
 	in[0] = a;
-	node(g, VIS_OP_RELU, 1, in, b);
+	tg_node(g, NULL, VIS_OP_RELU, 1, in, b);
 	set_io(g, x, b);
 	EXPECT_EQ(-EINVAL, vis_graph_check(g, &err));
 	EXPECT_NE(NULL, strstr(err.msg, "cycle"))

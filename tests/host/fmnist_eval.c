@@ -222,3 +222,35 @@ float *fmnist_calib_set(size_t count, size_t *n, struct vis_error *err)
 	vis_dataset_free(ds);
 	return x;
 }
+
+int fmnist_test_set(size_t max, struct vis_dataset **ds, float **x,
+		    int32_t **labels, size_t *n, struct vis_error *err)
+{
+	struct vis_dataset_opts dopts = { .labels = FMNIST
+					  "t10k-labels-idx1-ubyte.gz" };
+	struct vis_preprocess pp = fmnist_pp();
+	int ret;
+
+	ret = vis_dataset_open(FMNIST "t10k-images-idx3-ubyte.gz", &dopts, ds,
+			       err);
+	if (ret)
+		return ret;
+	*n = vis_dataset_count(*ds);
+	if (*n > max)
+		*n = max;
+	*x = malloc((*n ? *n : 1) * 784 * sizeof(float));
+	*labels = malloc((*n ? *n : 1) * sizeof(**labels));
+	if (!*x || !*labels)
+		ret = vis_errorf(err, ENOMEM, "out of memory");
+	else
+		ret = vis_dataset_load(*ds, NULL, *n, &pp, *x, *labels, err);
+	if (ret) {
+		free(*x);
+		free(*labels);
+		vis_dataset_free(*ds);
+		*x = NULL;
+		*labels = NULL;
+		*ds = NULL;
+	}
+	return ret;
+}

@@ -77,6 +77,15 @@ struct vis_graph *fmnist_load(const char *path, struct vis_error *err);
 float *fmnist_calib_set(size_t count, size_t *n, struct vis_error *err);
 
 /*
+ * The Fashion-MNIST test set, opened with its labels into *@ds, and its
+ * first *@n = min(@max, all) images preprocessed (fmnist_pp()) into *@x
+ * with their labels in *@labels, all three the caller's to free. 0, or
+ * -errno with a message in @err and nothing to free.
+ */
+int fmnist_test_set(size_t max, struct vis_dataset **ds, float **x,
+		    int32_t **labels, size_t *n, struct vis_error *err);
+
+/*
  * Top-1 in percent over images [0, @n): the float graph @g on the
  * preprocessed @x when @g is set, else the int8 model @qm on the raw
  * images of @ds. -1 on failure.

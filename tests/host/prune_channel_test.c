@@ -312,12 +312,27 @@ static void zero_filter(struct vis_graph *g, int ni, int64_t c, float bias)
 
 #define NCAL 256
 
+/*
+ * prune_channel() of @g on the NCAL calibration inputs @x at @sparsity,
+ * the consumers re-solved when @reco (else only their bias moves).
+ */
+static int prune_at(struct vis_graph *g, const float *x, double sparsity,
+		    bool reco, struct prune_channel_report *rep,
+		    struct vis_error *err)
+{
+	struct prune_channel_opts o;
+
+	prune_channel_opts_init(&o);
+	o.sparsity = sparsity;
+	o.reconstruct = reco;
+	return prune_channel(g, x, NCAL, &o, rep, err);
+}
+
 /* ---- shapes -------------------------------------------------------------- */
 
 TEST(shapes_after_rewrite)
 {
 	struct prune_channel_report rep;
-	struct prune_channel_opts o;
 	struct vis_error err = { { 0 } };
 	struct vis_quant_opts qo;
 	struct vis_qmodel *qm = NULL;
@@ -328,9 +343,7 @@ TEST(shapes_after_rewrite)
 
 	ASSERT_NE(NULL, g);
 	ASSERT_NE(NULL, x);
-	prune_channel_opts_init(&o);
-	o.sparsity = 0.5;
-	ASSERT_EQ(0, prune_channel(g, x, NCAL, &o, &rep, &err))
+	ASSERT_EQ(0, prune_at(g, x, 0.5, true, &rep, &err))
 	TH_LOG("%s", err.msg);
 	/* conv1: 6 -> 3; conv2: round(2.5) = 3 removed, 2 kept. */
 	ASSERT_DIMS(wt(g, A_CONV1, 1), 4, 3, 3, 3, 1);
@@ -409,7 +422,6 @@ static double max_rel(const float *a, const float *b, size_t n)
  */
 TEST(zero_channels_change_nothing)
 {
-	struct prune_channel_opts o;
 	struct prune_channel_report rep;
 	struct vis_error err = { { 0 } };
 	float *x = inputs(NCAL, A_IN, 4), *xt = inputs(16, A_IN, 4);
@@ -430,11 +442,8 @@ TEST(zero_channels_change_nothing)
 		/* HardSwish(0.7): a constant channel. */
 		zero_filter(g, A_CONV2, 3, 0.7f);
 		ASSERT_EQ(0, run(g, xt, 16, A_IN, A_OUT, y0));
-		prune_channel_opts_init(&o);
 		/* round(0.34 * 6) = round(0.34 * 5) = 2 */
-		o.sparsity = 0.34;
-		o.reconstruct = reco;
-		ASSERT_EQ(0, prune_channel(g, x, NCAL, &o, &rep, &err))
+		ASSERT_EQ(0, prune_at(g, x, 0.34, reco, &rep, &err))
 		TH_LOG("%s", err.msg);
 		ASSERT_EQ(4, wt(g, A_CONV1, 1)->dims[0]);
 		ASSERT_EQ(3, wt(g, A_CONV2, 1)->dims[0]);
@@ -457,7 +466,6 @@ TEST(zero_channels_change_nothing)
  */
 TEST(zero_channels_through_depthwise)
 {
-	struct prune_channel_opts o;
 	struct prune_channel_report rep;
 	struct vis_error err = { { 0 } };
 	float *x = inputs(NCAL, B_IN, 3), *xt = inputs(16, B_IN, 3);
@@ -474,11 +482,8 @@ TEST(zero_channels_through_depthwise)
 		zero_filter(g, B_CONV1, 5, 0);
 		zero_filter(g, B_CONV2, 0, 0.4f);
 		ASSERT_EQ(0, run(g, xt, 16, B_IN, B_OUT, y0));
-		prune_channel_opts_init(&o);
 		/* round(0.15 * 8) = round(0.15 * 6) = 1 */
-		o.sparsity = 0.15;
-		o.reconstruct = reco;
-		ASSERT_EQ(0, prune_channel(g, x, NCAL, &o, &rep, &err))
+		ASSERT_EQ(0, prune_at(g, x, 0.15, reco, &rep, &err))
 		TH_LOG("%s", err.msg);
 		ASSERT_DIMS(wt(g, B_CONV1, 1), 4, 7, 1, 1, 3);
 		ASSERT_DIMS(wt(g, B_DW, 1), 4, 7, 3, 3, 1);
@@ -519,7 +524,6 @@ TEST(flatten_fc_columns)
 {
 	static const float scale[5] = { 3, 5, 0.2f, 4, 0.1f };
 	static const int kept[3] = { 0, 1, 3 };
-	struct prune_channel_opts o;
 	struct vis_error err = { { 0 } };
 	struct vis_graph *g = vis_graph_create();
 	float *x, w0[2 * 45], b0[2], mean[45] = { 0 };
@@ -561,10 +565,8 @@ TEST(flatten_fc_columns)
 				   NCAL;
 	}
 	vis_interp_destroy(ip);
-	prune_channel_opts_init(&o);
-	o.sparsity = 0.4; /* 2 of 5 */
-	o.reconstruct = false;
-	ASSERT_EQ(0, prune_channel(g, x, NCAL, &o, NULL, &err))
+	/* 2 of 5 channels */
+	ASSERT_EQ(0, prune_at(g, x, 0.4, false, NULL, &err))
 	TH_LOG("%s", err.msg);
 	ASSERT_DIMS(wt(g, 2, 1), 2, 2, 27, 0, 0);
 	/* Column (y * 3 + x) * 3 + j is old column (y * 3 + x) * 5 + kept[j]. */
@@ -607,7 +609,6 @@ static double sq(const float *a, const float *b, size_t n)
 TEST(reconstruct_beats_bias_only)
 {
 	struct prune_channel_report rep;
-	struct prune_channel_opts o;
 	struct vis_error err = { { 0 } };
 	float *x = inputs(NCAL, A_IN, 4), *xt = inputs(NCAL, A_IN, 4);
 	float y0[NCAL * A_OUT], yt0[NCAL * A_OUT], y1[NCAL * A_OUT];
@@ -631,10 +632,7 @@ TEST(reconstruct_beats_bias_only)
 	for (reco = 0; reco < 2; reco++) {
 		g = graph_a(5);
 		ASSERT_NE(NULL, g);
-		prune_channel_opts_init(&o);
-		o.sparsity = 0.5;
-		o.reconstruct = reco;
-		ASSERT_EQ(0, prune_channel(g, x, NCAL, &o, &rep, &err))
+		ASSERT_EQ(0, prune_at(g, x, 0.5, reco, &rep, &err))
 		TH_LOG("%s", err.msg);
 		ASSERT_EQ(0, run(g, x, NCAL, A_IN, A_OUT, y1));
 		e[reco] = sq(y1, y0, NCAL * A_OUT);
@@ -790,9 +788,6 @@ static void model_configs(struct __test_metadata *_metadata, const char *model,
 			  struct config *cfg, size_t ncfg, size_t ntest,
 			  size_t ncal_prune)
 {
-	struct vis_dataset_opts dopts = { .labels = FMNIST
-					  "t10k-labels-idx1-ubyte.gz" };
-	struct vis_preprocess pp = fmnist_pp();
 	struct vis_error err = { { 0 } };
 	struct vis_dataset *ds = NULL;
 	struct prune_channel_report rep;
@@ -808,16 +803,7 @@ static void model_configs(struct __test_metadata *_metadata, const char *model,
 
 	cal = fmnist_calib_set(500, &ncal, &err);
 	ASSERT_NE(NULL, cal) TH_LOG("%s", err.msg);
-	ASSERT_EQ(0, vis_dataset_open(FMNIST "t10k-images-idx3-ubyte.gz",
-				      &dopts, &ds, &err))
-	TH_LOG("%s", err.msg);
-	if (ntest > vis_dataset_count(ds))
-		ntest = vis_dataset_count(ds);
-	x = malloc(ntest * 784 * sizeof(float));
-	labels = malloc(ntest * sizeof(*labels));
-	ASSERT_NE(NULL, x);
-	ASSERT_NE(NULL, labels);
-	ASSERT_EQ(0, vis_dataset_load(ds, NULL, ntest, &pp, x, labels, &err))
+	ASSERT_EQ(0, fmnist_test_set(ntest, &ds, &x, &labels, &ntest, &err))
 	TH_LOG("%s", err.msg);
 	g = fmnist_load(model, &err);
 	ASSERT_NE(NULL, g) TH_LOG("%s", err.msg);

@@ -116,9 +116,6 @@ TEST(fmnist_cnn_pruned_int8)
 		{ "2:4 reconstruct", PRUNE_GRAPH_NM, 0, 1.5, 0 },
 		{ "50% magnitude", PRUNE_GRAPH_MAGNITUDE, 0.5, -1, 0 },
 	};
-	struct vis_dataset_opts dopts = { .labels = FMNIST
-					  "t10k-labels-idx1-ubyte.gz" };
-	struct vis_preprocess pp = fmnist_pp();
 	struct vis_error err = { { 0 } };
 	struct vis_dataset *ds = NULL;
 	struct prune_graph_report rep;
@@ -136,19 +133,12 @@ TEST(fmnist_cnn_pruned_int8)
 	cal = fmnist_calib_set(500, &ncal, &err);
 	ASSERT_NE(NULL, cal) TH_LOG("%s", err.msg);
 	ASSERT_EQ(500, ncal);
-	ASSERT_EQ(0, vis_dataset_open(FMNIST "t10k-images-idx3-ubyte.gz",
-				      &dopts, &ds, &err))
-	TH_LOG("%s", err.msg);
 	/* Under the sanitizers a fifth of the test set, one config. */
-	n = SANITIZED ? 2000 : vis_dataset_count(ds);
+	ASSERT_EQ(0, fmnist_test_set(SANITIZED ? 2000 : SIZE_MAX, &ds, &x,
+				     &labels, &n, &err))
+	TH_LOG("%s", err.msg);
 	if (SANITIZED)
 		ncfg = 1;
-	x = malloc(n * 784 * sizeof(float));
-	labels = malloc(n * sizeof(*labels));
-	ASSERT_NE(NULL, x);
-	ASSERT_NE(NULL, labels);
-	ASSERT_EQ(0, vis_dataset_load(ds, NULL, n, &pp, x, labels, &err))
-	TH_LOG("%s", err.msg);
 	fl = fmnist_top1(g, NULL, ds, x, labels, n);
 	ASSERT_GT(fl, 0);
 	if (n == 10000)

@@ -37,6 +37,7 @@
 #include "quantize.h"
 #include "vis_engine.h"
 #include "engine_test_util.h"
+#include "graph_test_util.h"
 
 #include "kselftest_harness.h"
 
@@ -75,9 +76,6 @@ static float *calib_set(struct __test_metadata *_metadata, size_t *n)
  */
 TEST(fmnist_mobilenet_int8_accuracy)
 {
-	struct vis_dataset_opts dopts = { .labels = FMNIST
-					  "t10k-labels-idx1-ubyte.gz" };
-	struct vis_preprocess pp = fmnist_pp();
 	struct vis_error err = { { 0 } };
 	struct vis_dataset *ds = NULL;
 	struct vis_qmodel *qm = NULL;
@@ -92,15 +90,8 @@ TEST(fmnist_mobilenet_int8_accuracy)
 	ASSERT_NE(NULL, g) TH_LOG("%s: %s", FMNIST_MOBILENET_ONNX, err.msg);
 	cal = calib_set(_metadata, &ncal);
 	ASSERT_NE(NULL, cal);
-	ASSERT_EQ(0, vis_dataset_open(FMNIST "t10k-images-idx3-ubyte.gz",
-				      &dopts, &ds, &err))
-	TH_LOG("%s", err.msg);
-	n = SANITIZED ? 1000 : vis_dataset_count(ds);
-	x = malloc(n * 784 * sizeof(float));
-	labels = malloc(n * sizeof(*labels));
-	ASSERT_NE(NULL, x);
-	ASSERT_NE(NULL, labels);
-	ASSERT_EQ(0, vis_dataset_load(ds, NULL, n, &pp, x, labels, &err))
+	ASSERT_EQ(0, fmnist_test_set(SANITIZED ? 1000 : SIZE_MAX, &ds, &x,
+				     &labels, &n, &err))
 	TH_LOG("%s", err.msg);
 
 	fl = fmnist_top1(g, NULL, ds, x, labels, n);
@@ -129,9 +120,6 @@ TEST(fmnist_cnn_int8_accuracy)
 {
 	static const char *const mname[] = { "minmax", "percentile", "mse",
 					     "kl" };
-	struct vis_dataset_opts dopts = { .labels = FMNIST
-					  "t10k-labels-idx1-ubyte.gz" };
-	struct vis_preprocess pp = fmnist_pp();
 	struct vis_error err = { { 0 } };
 	struct vis_dataset *ds = NULL;
 	struct vis_quant_opts o;
@@ -148,16 +136,9 @@ TEST(fmnist_cnn_int8_accuracy)
 	cal = calib_set(_metadata, &ncal);
 	ASSERT_NE(NULL, cal);
 	ASSERT_EQ(500, ncal);
-	ASSERT_EQ(0, vis_dataset_open(FMNIST "t10k-images-idx3-ubyte.gz",
-				      &dopts, &ds, &err))
-	TH_LOG("%s", err.msg);
 	/* Under the sanitizers a fifth of the test set keeps it quick. */
-	n = SANITIZED ? 2000 : vis_dataset_count(ds);
-	x = malloc(n * 784 * sizeof(float));
-	labels = malloc(n * sizeof(*labels));
-	ASSERT_NE(NULL, x);
-	ASSERT_NE(NULL, labels);
-	ASSERT_EQ(0, vis_dataset_load(ds, NULL, n, &pp, x, labels, &err))
+	ASSERT_EQ(0, fmnist_test_set(SANITIZED ? 2000 : SIZE_MAX, &ds, &x,
+				     &labels, &n, &err))
 	TH_LOG("%s", err.msg);
 
 	t0 = fmnist_now();
@@ -215,18 +196,10 @@ TEST(fmnist_cnn_int8_accuracy)
 
 /* ---- small graphs ---------------------------------------------------------- */
 
-static int tensor(struct vis_graph *g, const char *name, int rank, int64_t d0,
-		  int64_t d1, int64_t d2, int64_t d3)
-{
-	int64_t d[4] = { d0, d1, d2, d3 };
-
-	return vis_graph_add_tensor(g, name, VIS_DT_FLOAT, rank, d);
-}
-
 static int cnst(struct vis_graph *g, const char *name, int rank, int64_t d0,
 		int64_t d1, int64_t d2, int64_t d3, float amp)
 {
-	int id = tensor(g, name, rank, d0, d1, d2, d3);
+	int id = tg_tensor(g, name, rank, d0, d1, d2, d3);
 	int64_t i, n;
 
 	if (id < 0)
@@ -238,30 +211,15 @@ static int cnst(struct vis_graph *g, const char *name, int rank, int64_t d0,
 	return id;
 }
 
-static int node(struct vis_graph *g, const char *name, int op, int nin,
-		const int *in, int out)
-{
-	int id = vis_graph_add_node(g, name, op), i;
-
-	if (id < 0)
-		return id;
-	for (i = 0; i < nin; i++)
-		g->nodes[id].inputs[i] = in[i];
-	g->nodes[id].ninputs = nin;
-	g->nodes[id].outputs[0] = out;
-	g->nodes[id].noutputs = 1;
-	return id;
-}
-
 /* Conv k x k, stride 1, same padding, @group groups, NCHW. */
 static int conv(struct vis_graph *g, const char *name, int x, int ci, int co,
 		int k, int group, int hw)
 {
 	int w = cnst(g, NULL, 4, co, ci / group, k, k, 0.5f);
 	int b = cnst(g, NULL, 1, co, 0, 0, 0, 0.2f);
-	int y = tensor(g, NULL, 4, 1, co, hw, hw);
+	int y = tg_tensor(g, NULL, 4, 1, co, hw, hw);
 	int in[3] = { x, w, b };
-	int n = node(g, name, VIS_OP_CONV, 3, in, y);
+	int n = tg_node(g, name, VIS_OP_CONV, 3, in, y);
 	struct vis_attrs *a = &g->nodes[n].attrs;
 
 	a->kernel[0] = a->kernel[1] = k;
@@ -282,21 +240,6 @@ static void pool_attrs(struct vis_attrs *a, int k, int stride, int pad)
 	a->layout = VIS_LAYOUT_NCHW;
 }
 
-static struct vis_graph *graph_begin(int c, int hw, int *x)
-{
-	struct vis_graph *g = vis_graph_create();
-
-	if (!g)
-		return NULL;
-	*x = tensor(g, "x", 4, 1, c, hw, hw);
-	g->tensors[*x].layout = VIS_LAYOUT_NCHW;
-	g->inputs = malloc(sizeof(int));
-	g->outputs = malloc(sizeof(int));
-	g->inputs[0] = *x;
-	g->ninputs = g->noutputs = 1;
-	return g;
-}
-
 enum small {
 	SMALL_CONV,
 	SMALL_FC,
@@ -313,7 +256,7 @@ static struct vis_graph *small_graph(enum small kind, int *c)
 	int x, y = -1, a, b, d, in[3];
 
 	*c = kind == SMALL_FC || kind == SMALL_MOBILE ? 1 : 3;
-	g = graph_begin(*c, 8, &x);
+	g = tg_begin("x", *c, 8, &x);
 	if (!g)
 		return NULL;
 	switch (kind) {
@@ -321,13 +264,13 @@ static struct vis_graph *small_graph(enum small kind, int *c)
 		y = conv(g, "conv", x, 3, 8, 3, 1, 8);
 		break;
 	case SMALL_FC:
-		a = tensor(g, NULL, 2, 1, 64, 0, 0);
-		node(g, "flatten", VIS_OP_RESHAPE, 1, &x, a);
+		a = tg_tensor(g, NULL, 2, 1, 64, 0, 0);
+		tg_node(g, "flatten", VIS_OP_RESHAPE, 1, &x, a);
 		in[0] = a;
 		in[1] = cnst(g, NULL, 2, 10, 64, 0, 0, 0.3f);
 		in[2] = cnst(g, NULL, 1, 10, 0, 0, 0, 0.3f);
-		y = tensor(g, NULL, 2, 1, 10, 0, 0);
-		node(g, "fc", VIS_OP_FC, 3, in, y);
+		y = tg_tensor(g, NULL, 2, 1, 10, 0, 0);
+		tg_node(g, "fc", VIS_OP_FC, 3, in, y);
 		break;
 	case SMALL_ADD:
 	case SMALL_SUB:
@@ -335,22 +278,22 @@ static struct vis_graph *small_graph(enum small kind, int *c)
 		b = conv(g, "dw_b", x, 3, 3, 3, 3, 8);
 		in[0] = a;
 		in[1] = b;
-		y = tensor(g, NULL, 4, 1, 3, 8, 8);
-		node(g, kind == SMALL_ADD ? "add" : "sub",
-		     kind == SMALL_ADD ? VIS_OP_ADD : VIS_OP_SUB, 2, in, y);
+		y = tg_tensor(g, NULL, 4, 1, 3, 8, 8);
+		tg_node(g, kind == SMALL_ADD ? "add" : "sub",
+			kind == SMALL_ADD ? VIS_OP_ADD : VIS_OP_SUB, 2, in, y);
 		break;
 	case SMALL_LUT:
 		a = conv(g, "conv", x, 3, 4, 3, 1, 8);
-		b = tensor(g, NULL, 4, 1, 4, 8, 8);
-		node(g, "hswish", VIS_OP_HARD_SWISH, 1, &a, b);
+		b = tg_tensor(g, NULL, 4, 1, 4, 8, 8);
+		tg_node(g, "hswish", VIS_OP_HARD_SWISH, 1, &a, b);
 		/* 0.75 - x: arithmetic with a scalar is a table too. */
 		in[0] = cnst(g, NULL, 0, 0, 0, 0, 0, 1);
 		g->tensors[in[0]].data[0] = 0.75f;
 		in[1] = b;
-		d = tensor(g, NULL, 4, 1, 4, 8, 8);
-		node(g, "sub", VIS_OP_SUB, 2, in, d);
-		y = tensor(g, NULL, 4, 1, 4, 8, 8);
-		node(g, "tanh", VIS_OP_TANH, 1, &d, y);
+		d = tg_tensor(g, NULL, 4, 1, 4, 8, 8);
+		tg_node(g, "sub", VIS_OP_SUB, 2, in, d);
+		y = tg_tensor(g, NULL, 4, 1, 4, 8, 8);
+		tg_node(g, "tanh", VIS_OP_TANH, 1, &d, y);
 		break;
 	case SMALL_MOBILE:
 		/*
@@ -358,25 +301,25 @@ static struct vis_graph *small_graph(enum small kind, int *c)
 		 * conv, hard-swish, residual add, global average pool, FC.
 		 */
 		a = conv(g, "stem", x, 1, 8, 3, 1, 8);
-		b = tensor(g, NULL, 4, 1, 8, 8, 8);
-		node(g, "hs1", VIS_OP_HARD_SWISH, 1, &a, b);
+		b = tg_tensor(g, NULL, 4, 1, 8, 8, 8);
+		tg_node(g, "hs1", VIS_OP_HARD_SWISH, 1, &a, b);
 		a = conv(g, "dw", b, 8, 8, 3, 8, 8);
-		d = tensor(g, NULL, 4, 1, 8, 8, 8);
-		node(g, "hs2", VIS_OP_HARD_SWISH, 1, &a, d);
+		d = tg_tensor(g, NULL, 4, 1, 8, 8, 8);
+		tg_node(g, "hs2", VIS_OP_HARD_SWISH, 1, &a, d);
 		in[0] = d;
 		in[1] = b;
-		a = tensor(g, NULL, 4, 1, 8, 8, 8);
-		node(g, "residual", VIS_OP_ADD, 2, in, a);
-		b = tensor(g, NULL, 4, 1, 8, 1, 1);
-		g->nodes[node(g, "gap", VIS_OP_GLOBAL_AVGPOOL, 1, &a, b)]
+		a = tg_tensor(g, NULL, 4, 1, 8, 8, 8);
+		tg_node(g, "residual", VIS_OP_ADD, 2, in, a);
+		b = tg_tensor(g, NULL, 4, 1, 8, 1, 1);
+		g->nodes[tg_node(g, "gap", VIS_OP_GLOBAL_AVGPOOL, 1, &a, b)]
 			.attrs.layout = VIS_LAYOUT_NCHW;
-		a = tensor(g, NULL, 2, 1, 8, 0, 0);
-		node(g, "flatten", VIS_OP_RESHAPE, 1, &b, a);
+		a = tg_tensor(g, NULL, 2, 1, 8, 0, 0);
+		tg_node(g, "flatten", VIS_OP_RESHAPE, 1, &b, a);
 		in[0] = a;
 		in[1] = cnst(g, NULL, 2, 10, 8, 0, 0, 0.5f);
 		in[2] = cnst(g, NULL, 1, 10, 0, 0, 0, 0.2f);
-		y = tensor(g, NULL, 2, 1, 10, 0, 0);
-		node(g, "classifier", VIS_OP_FC, 3, in, y);
+		y = tg_tensor(g, NULL, 2, 1, 10, 0, 0);
+		tg_node(g, "classifier", VIS_OP_FC, 3, in, y);
 		break;
 	case SMALL_MISC:
 		/*
@@ -385,30 +328,30 @@ static struct vis_graph *small_graph(enum small kind, int *c)
 		 */
 		in[0] = conv(g, "conv_a", x, 3, 4, 3, 1, 8);
 		in[1] = conv(g, "conv_b", x, 3, 2, 1, 1, 8);
-		a = tensor(g, NULL, 4, 1, 6, 8, 8);
-		g->nodes[node(g, "concat", VIS_OP_CONCAT, 2, in, a)].attrs.axis =
-			1;
-		b = tensor(g, NULL, 4, 1, 6, 10, 10);
-		d = node(g, "pad", VIS_OP_PAD, 1, &a, b);
+		a = tg_tensor(g, NULL, 4, 1, 6, 8, 8);
+		g->nodes[tg_node(g, "concat", VIS_OP_CONCAT, 2, in, a)]
+			.attrs.axis = 1;
+		b = tg_tensor(g, NULL, 4, 1, 6, 10, 10);
+		d = tg_node(g, "pad", VIS_OP_PAD, 1, &a, b);
 		g->nodes[d].attrs.pad_begin[2] =
 			g->nodes[d].attrs.pad_begin[3] = 1;
 		g->nodes[d].attrs.pad_end[2] = g->nodes[d].attrs.pad_end[3] = 1;
-		a = tensor(g, NULL, 4, 1, 6, 5, 5);
-		d = node(g, "maxpool", VIS_OP_MAXPOOL, 1, &b, a);
+		a = tg_tensor(g, NULL, 4, 1, 6, 5, 5);
+		d = tg_node(g, "maxpool", VIS_OP_MAXPOOL, 1, &b, a);
 		pool_attrs(&g->nodes[d].attrs, 2, 2, 0);
-		b = tensor(g, NULL, 4, 1, 6, 5, 5);
-		d = node(g, "avgpool", VIS_OP_AVGPOOL, 1, &a, b);
+		b = tg_tensor(g, NULL, 4, 1, 6, 5, 5);
+		d = tg_node(g, "avgpool", VIS_OP_AVGPOOL, 1, &a, b);
 		pool_attrs(&g->nodes[d].attrs, 3, 1, 1);
-		a = tensor(g, NULL, 4, 1, 6, 10, 10);
-		d = node(g, "resize", VIS_OP_RESIZE, 1, &b, a);
+		a = tg_tensor(g, NULL, 4, 1, 6, 10, 10);
+		d = tg_node(g, "resize", VIS_OP_RESIZE, 1, &b, a);
 		g->nodes[d].attrs.resize_mode = VIS_RESIZE_NEAREST;
 		g->nodes[d].attrs.resize_coord = VIS_COORD_ASYMMETRIC;
 		g->nodes[d].attrs.resize_nearest = VIS_NEAREST_FLOOR;
 		g->nodes[d].attrs.layout = VIS_LAYOUT_NCHW;
 		for (d = 0, b = (int)g->nnodes - 1; d < 4; d++)
 			g->nodes[b].attrs.resize_scale[d] = d < 2 ? 1 : 2;
-		y = tensor(g, NULL, 4, 1, 6, 10, 10);
-		g->nodes[node(g, "softmax", VIS_OP_SOFTMAX, 1, &a, y)]
+		y = tg_tensor(g, NULL, 4, 1, 6, 10, 10);
+		g->nodes[tg_node(g, "softmax", VIS_OP_SOFTMAX, 1, &a, y)]
 			.attrs.axis = 1;
 		break;
 	}
@@ -545,17 +488,17 @@ TEST(fc_requant_by_hand)
 	float cal[256], so;
 	int x, a, y, in[3], checked = 0, p;
 
-	g = graph_begin(1, 1, &x);
+	g = tg_begin("x", 1, 1, &x);
 	ASSERT_NE(NULL, g);
-	a = tensor(g, NULL, 2, 1, 1, 0, 0);
-	node(g, "flatten", VIS_OP_RESHAPE, 1, &x, a);
+	a = tg_tensor(g, NULL, 2, 1, 1, 0, 0);
+	tg_node(g, "flatten", VIS_OP_RESHAPE, 1, &x, a);
 	in[0] = a;
 	in[1] = cnst(g, NULL, 2, 1, 1, 0, 0, 1);
 	in[2] = cnst(g, NULL, 1, 1, 0, 0, 0, 1);
 	g->tensors[in[1]].data[0] = w;
 	g->tensors[in[2]].data[0] = bias;
-	y = tensor(g, NULL, 2, 1, 1, 0, 0);
-	node(g, "fc", VIS_OP_FC, 3, in, y);
+	y = tg_tensor(g, NULL, 2, 1, 1, 0, 0);
+	tg_node(g, "fc", VIS_OP_FC, 3, in, y);
 	g->outputs[0] = y;
 	ASSERT_EQ(0, vis_graph_optimize(g, VIS_PASS_ALL, &err));
 	for (p = 0; p < 256; p++)
@@ -737,7 +680,7 @@ TEST(input_that_is_not_an_image)
 	int in, y, w[3];
 
 	/* Two channels: neither grey nor RGB. */
-	g = graph_begin(2, 8, &in);
+	g = tg_begin("x", 2, 8, &in);
 	ASSERT_NE(NULL, g);
 	y = conv(g, "conv", in, 2, 4, 1, 1, 8);
 	g->outputs[0] = y;
@@ -747,7 +690,7 @@ TEST(input_that_is_not_an_image)
 	vis_graph_destroy(g);
 
 	/* A 2-D input. */
-	g = graph_begin(1, 1, &in);
+	g = tg_begin("x", 1, 1, &in);
 	ASSERT_NE(NULL, g);
 	g->tensors[in].rank = 2;
 	g->tensors[in].dims[1] = 16;
@@ -755,8 +698,8 @@ TEST(input_that_is_not_an_image)
 	w[0] = in;
 	w[1] = cnst(g, NULL, 2, 4, 16, 0, 0, 1);
 	w[2] = -1;
-	y = tensor(g, NULL, 2, 1, 4, 0, 0);
-	node(g, "fc", VIS_OP_FC, 2, w, y);
+	y = tg_tensor(g, NULL, 2, 1, 4, 0, 0);
+	tg_node(g, "fc", VIS_OP_FC, 2, w, y);
 	g->outputs[0] = y;
 	ASSERT_EQ(0, vis_graph_check(g, &err));
 	refused(_metadata, g, x, 1, &o, -EOPNOTSUPP, "[1,16]");

@@ -366,9 +366,6 @@ static double time_frames(struct q8_runner *r, const uint8_t *pix, size_t n)
 
 TEST(fmnist_cnn_block4_pruned)
 {
-	struct vis_dataset_opts dopts = { .labels = FMNIST
-					  "t10k-labels-idx1-ubyte.gz" };
-	struct vis_preprocess pp = fmnist_pp();
 	struct vis_error err = { { 0 } };
 	struct vis_dataset *ds = NULL;
 	struct vis_qmodel *qd = NULL, *qb = NULL;
@@ -468,10 +465,9 @@ TEST(fmnist_cnn_block4_pruned)
 		same += outputs_equal(&rd, &rb);
 	}
 
-	ASSERT_EQ(0, vis_dataset_open(FMNIST "t10k-images-idx3-ubyte.gz",
-				      &dopts, &ds, &err))
+	ASSERT_EQ(0, fmnist_test_set(SANITIZED ? 300 : SIZE_MAX, &ds, &x,
+				     &labels, &n, &err))
 	TH_LOG("%s", err.msg);
-	n = SANITIZED ? 300 : vis_dataset_count(ds);
 	for (i = 0; i < (SANITIZED ? 50 : 200); i++, trials++) {
 		ASSERT_EQ(0, vis_dataset_read(ds, i, &img, NULL));
 		ASSERT_EQ(0, q8_runner_frame(&rd, img.pixels, 28, 28, 1));
@@ -482,12 +478,6 @@ TEST(fmnist_cnn_block4_pruned)
 	EXPECT_EQ(trials, same);
 
 	/* Accuracy and timing, reported. */
-	x = malloc(n * 784 * sizeof(float));
-	labels = malloc(n * sizeof(*labels));
-	ASSERT_NE(NULL, x);
-	ASSERT_NE(NULL, labels);
-	ASSERT_EQ(0, vis_dataset_load(ds, NULL, n, &pp, x, labels, &err))
-	TH_LOG("%s", err.msg);
 	/*
 	 * The float model's top-1 on all 10,000 is the trainer's figure
 	 * (models/metrics.json, checked by quantize_test); the interpreter

@@ -22,15 +22,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
-#include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,10 +37,12 @@
 #include <unistd.h>
 
 #include <jpeglib.h>
-#include <png.h>
 #include <zlib.h>
 
 #include <vision/vision.h>
+
+#include "file_test_util.h"
+#include "tool_test_util.h"
 
 #include "kselftest_harness.h"
 
@@ -59,26 +56,7 @@
 #define N_REF 40
 #define MAX_CLASSES 64
 
-extern char **environ;
-
 /* ---- paths -------------------------------------------------------------- */
-
-static const char *exe_rel(const char *env, const char *rel)
-{
-	static char bufs[2][PATH_MAX];
-	static int next;
-	char self[PATH_MAX], *b = bufs[next++ % 2];
-	ssize_t n;
-
-	if (getenv(env))
-		return getenv(env);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return rel;
-	self[n] = 0;
-	snprintf(b, PATH_MAX, "%s/%s", dirname(self), rel);
-	return b;
-}
 
 static const char *tool(void)
 {
@@ -90,151 +68,9 @@ static const char *model_path(void)
 	return exe_rel("VISION_RUN_MODEL", "../models/fmnist_cnn.vnm");
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *pathf(const char *fmt, ...)
-{
-	static char bufs[16][PATH_MAX];
-	static int next;
-	char *b = bufs[next++ % 16];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b, PATH_MAX, fmt, ap);
-	va_end(ap);
-	return b;
-}
-
-static int write_file(const char *path, const void *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fwrite(p, 1, n, f) == n;
-	return fclose(f) || !ok ? -1 : 0;
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 4096, n = 0, r;
-	char *b = malloc(cap + 1), *nb;
-
-	if (!f || !b) {
-		if (f)
-			fclose(f);
-		free(b);
-		return NULL;
-	}
-	while ((r = fread(b + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap) {
-			nb = realloc(b, 2 * cap + 1);
-			if (!nb) {
-				free(b);
-				fclose(f);
-				return NULL;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	fclose(f);
-	b[n] = 0;
-	if (len)
-		*len = n;
-	return b;
-}
-
 /* ---- running the tool ----------------------------------------------------- */
 
-struct result {
-	int status; /* exit status, or 128 + signal */
-	char *out;
-	char *err;
-};
-
-static void result_free(struct result *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-struct child {
-	pid_t pid;
-	char out_path[64];
-	char err_path[64];
-};
-
-/* Start the tool with @args (NULL-terminated); stdout, stderr to files. */
-static int spawn_tool(struct child *c, const char *const *args)
-{
-	posix_spawn_file_actions_t fa;
-	const char *argv[64];
-	int fo, fe, i, ret;
-
-	argv[0] = tool();
-	for (i = 0; args[i] && i < 62; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	strcpy(c->out_path, "/tmp/vision_run_test.out.XXXXXX");
-	strcpy(c->err_path, "/tmp/vision_run_test.err.XXXXXX");
-	fo = mkstemp(c->out_path);
-	fe = mkstemp(c->err_path);
-	if (fo < 0 || fe < 0)
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fo, 1);
-	posix_spawn_file_actions_adddup2(&fa, fe, 2);
-	ret = posix_spawn(&c->pid, argv[0], &fa, NULL, (char *const *)argv,
-			  environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fo);
-	close(fe);
-	return ret ? -1 : 0;
-}
-
-static int wait_child(struct child *c, struct result *r)
-{
-	int st;
-
-	if (waitpid(c->pid, &st, 0) != c->pid)
-		return -1;
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	r->out = read_all(c->out_path, NULL);
-	r->err = read_all(c->err_path, NULL);
-	unlink(c->out_path);
-	unlink(c->err_path);
-	return r->out && r->err ? 0 : -1;
-}
-
-static int run_tool(struct result *r, const char *const *args)
-{
-	struct child c;
-
-	memset(r, 0, sizeof(*r));
-	if (spawn_tool(&c, args))
-		return -1;
-	return wait_child(&c, r);
-}
-
-#define RUN(r, ...)                                             \
-	do {                                                    \
-		const char *const a_[] = { __VA_ARGS__, NULL }; \
-		ASSERT_EQ(0, run_tool(r, a_));                  \
-	} while (0)
+#define RUN(r, ...) RUN_TOOL(tool(), r, __VA_ARGS__)
 
 static size_t count_lines(const char *s)
 {
@@ -721,46 +557,6 @@ static int write_pgm(const char *path, const uint8_t *px, int rgb, int wide)
 	return write_file(path, buf, n);
 }
 
-static int write_png(const char *path, const uint8_t *px, int rgb)
-{
-	uint8_t rows[IMG_H][IMG_W * 3];
-	png_structp png;
-	png_infop info;
-	FILE *f;
-	int y, x;
-
-	for (y = 0; y < IMG_H; y++)
-		for (x = 0; x < IMG_W; x++) {
-			if (rgb) {
-				rows[y][3 * x] = rows[y][3 * x + 1] =
-					rows[y][3 * x + 2] = px[y * IMG_W + x];
-			} else {
-				rows[y][x] = px[y * IMG_W + x];
-			}
-		}
-	f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	info = png ? png_create_info_struct(png) : NULL;
-	if (!info || setjmp(png_jmpbuf(png))) {
-		png_destroy_write_struct(&png, &info);
-		fclose(f);
-		return -1;
-	}
-	png_init_io(png, f);
-	png_set_IHDR(png, info, IMG_W, IMG_H, 8,
-		     rgb ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
-		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-		     PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(png, info);
-	for (y = 0; y < IMG_H; y++)
-		png_write_row(png, rows[y]);
-	png_write_end(png, NULL);
-	png_destroy_write_struct(&png, &info);
-	return fclose(f) ? -1 : 0;
-}
-
 static int write_jpeg(const char *path, const uint8_t *px)
 {
 	struct jpeg_compress_struct c;
@@ -845,7 +641,7 @@ FIXTURE_SETUP(run)
 FIXTURE_TEARDOWN(run)
 {
 	ref_close(self->ref);
-	nftw(self->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(self->dir);
 }
 
 /* ---- predictions ------------------------------------------------------------ */
@@ -997,7 +793,7 @@ TEST_F(run, image_files)
 			break;
 		case 3:
 		case 4:
-			ASSERT_EQ(0, write_png(path, px, i == 4));
+			ASSERT_EQ(0, write_png(path, px, IMG_W, IMG_H, i == 4));
 			break;
 		case 5:
 			ASSERT_EQ(0, write_jpeg(path, px));
@@ -1148,7 +944,7 @@ TEST_F(run, sigint_ends_with_summary)
 	struct child c;
 	int i, m, frames;
 
-	ASSERT_EQ(0, spawn_tool(&c, args));
+	ASSERT_EQ(0, spawn_tool(&c, tool(), args));
 	/* Until a few frames are out. */
 	for (i = 0; i < 3000; i++) {
 		char *o = read_all(c.out_path, NULL);
@@ -1177,29 +973,16 @@ TEST_F(run, sigint_ends_with_summary)
 /* On a terminal, a long run shows its progress on stderr. */
 TEST_F(run, progress_on_terminal)
 {
-	char buf[65536], *slave;
-	const char *argv[] = { tool(),	"-m",	model_path(),
-			       "--idx", IMAGES, "--labels",
-			       LABELS,	"-q",	NULL };
-	posix_spawn_file_actions_t fa;
+	char buf[65536];
+	const char *const args[] = { "-m",	 model_path(), "--idx", IMAGES,
+				     "--labels", LABELS,       "-q",	NULL };
 	size_t len = 0;
 	bool seen = false;
 	int master, st, i;
 	pid_t pid;
 
-	master = posix_openpt(O_RDWR | O_NOCTTY);
+	master = spawn_on_pty(tool(), args, true, &pid);
 	ASSERT_GE(master, 0);
-	ASSERT_EQ(0, grantpt(master));
-	ASSERT_EQ(0, unlockpt(master));
-	slave = ptsname(master);
-	ASSERT_NE(NULL, slave);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, slave, O_RDWR, 0);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	ASSERT_EQ(0, posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv,
-				 environ));
-	posix_spawn_file_actions_destroy(&fa);
 
 	/* Read until the progress line shows (it starts after 1 s). */
 	for (i = 0; i < 2000 && !seen; i++) {
@@ -1395,7 +1178,7 @@ TEST_F(run, usage_errors)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ASSERT_EQ(0, run_tool(&r, bad[i]));
+		ASSERT_EQ(0, run_tool(&r, tool(), bad[i]));
 		EXPECT_EQ(2, r.status) TH_LOG("case %zu: %s", i, r.err);
 		EXPECT_EQ(0, strncmp(r.err, "vision-run: ", 12))
 		TH_LOG("case %zu: %s", i, r.err);
