@@ -350,6 +350,8 @@ static int pb_layers(struct pb_state *s, const float *calib, size_t ncalib,
 	prune_graph_opts_init(&po);
 	po.method = o->method;
 	po.nthreads = o->nthreads;
+	po.progress = o->progress;
+	po.progress_ctx = o->progress_ctx;
 	/* The first candidate's pruning says which layers are prunable. */
 	po.sparsity = cands[0];
 	s->pruned[0] = vis_graph_clone(g);
@@ -433,6 +435,8 @@ static int pb_sensitivity(struct pb_state *s, const float *calib, size_t ncalib,
 	prune_graph_opts_init(&po);
 	po.method = o->method;
 	po.nthreads = o->nthreads;
+	po.progress = o->progress;
+	po.progress_ctx = o->progress_ctx;
 	for (k = 1; k < ncand && !ret; k++) {
 		po.sparsity = cands[k];
 		s->pruned[k] = vis_graph_clone(s->orig);
@@ -466,6 +470,9 @@ static int pb_sensitivity(struct pb_state *s, const float *calib, size_t ncalib,
 				l->ncand = k + 1;
 		}
 		pb_take(work, s->orig, l->node);
+		if (o->progress)
+			o->progress(o->progress_ctx, "sensitivity", i + 1,
+				    r->nlayers);
 	}
 	vis_graph_destroy(work);
 	return ret;

@@ -62,12 +62,20 @@
  * @method: PRUNE_GRAPH_RECONSTRUCT (default), _MAGNITUDE or _NM (2:4)
  * @quant: quantizer options of the int8 measurement (NULL: defaults)
  * @nthreads: threads (0: one per CPU)
+ * @progress: when set, passed to every pruning (step "pruning") and
+ *	called after each layer's sensitivity with ("sensitivity", layers
+ *	done, layers); the int8 measurements report through @quant's own;
+ *	the library never prints
+ * @progress_ctx: its first argument
  */
 struct prune_budget_opts {
 	double budget;
 	enum prune_graph_method method;
 	const struct vis_quant_opts *quant;
 	unsigned int nthreads;
+	void (*progress)(void *ctx, const char *step, size_t done,
+			 size_t total);
+	void *progress_ctx;
 };
 
 void prune_budget_opts_init(struct prune_budget_opts *o);

@@ -970,6 +970,9 @@ int prune_channel(struct vis_graph *g, const float *calib, size_t n,
 
 		if (layer_of[ni] < 0)
 			continue;
+		if (o->progress)
+			o->progress(o->progress_ctx, "pruning",
+				    (size_t)layer_of[ni], rep->nlayers);
 		rl = &rep->layers[layer_of[ni]];
 		if (!pc_plan_of(work, ni, p, why)) {
 			/* A depthwise conv already says whose channels. */
@@ -998,6 +1001,9 @@ int prune_channel(struct vis_graph *g, const float *calib, size_t n,
 					 g->nodes[ni].name);
 		}
 	}
+	if (o->progress)
+		o->progress(o->progress_ctx, "pruning", rep->nlayers,
+			    rep->nlayers);
 	pc_report_done(work, rep);
 	if (!rep->npruned) {
 		ret = pc_nothing(rep, err);
@@ -1034,6 +1040,8 @@ int prune_graph_channel(struct vis_graph *g, const float *calib, size_t n,
 	prune_channel_opts_init(&co);
 	co.sparsity = o->sparsity;
 	co.nthreads = o->nthreads;
+	co.progress = o->progress;
+	co.progress_ctx = o->progress_ctx;
 	if (rep)
 		memset(rep, 0, sizeof(*rep));
 	ret = prune_channel(g, calib, n, &co, &cr, err);

@@ -76,12 +76,18 @@
  * @percdamp: damping as a fraction of the mean diagonal; 0:
  *	PRUNE_CHANNEL_PERCDAMP
  * @nthreads: interpreter and solver threads (0: one per CPU)
+ * @progress: when set, called as each CONV/FC layer is reached with
+ *	("pruning", layers done, layers); the library never prints
+ * @progress_ctx: its first argument
  */
 struct prune_channel_opts {
 	double sparsity;
 	bool reconstruct;
 	double percdamp;
 	unsigned int nthreads;
+	void (*progress)(void *ctx, const char *step, size_t done,
+			 size_t total);
+	void *progress_ctx;
 };
 
 /* Defaults: 30%, reconstruct. */

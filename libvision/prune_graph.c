@@ -435,6 +435,9 @@ int prune_graph(struct vis_graph *g, const float *calib, size_t n,
 		}
 		rep->weights += rl->rows * rl->cols;
 		rep->zeros += rl->zeros;
+		if (o->progress)
+			o->progress(o->progress_ctx, "pruning", i,
+				    rep->nlayers);
 	}
 	prune_graph_report_free(&own);
 	return 0;

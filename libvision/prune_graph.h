@@ -57,6 +57,10 @@ enum prune_graph_method {
  * @nm_n: N:M: keep @nm_n of every @nm_m consecutive weights along K
  * @nm_m: likewise
  * @nthreads: interpreter and solver threads (0: one per CPU)
+ * @progress: when set, called after each CONV/FC layer with ("pruning",
+ *	layers done, layers); the library never prints, the caller may
+ *	draw it
+ * @progress_ctx: its first argument
  */
 struct prune_graph_opts {
 	enum prune_graph_method method;
@@ -64,6 +68,9 @@ struct prune_graph_opts {
 	unsigned int nm_n;
 	unsigned int nm_m;
 	unsigned int nthreads;
+	void (*progress)(void *ctx, const char *step, size_t done,
+			 size_t total);
+	void *progress_ctx;
 };
 
 /* Defaults: reconstruct, 50%, 2:4 for N:M. */

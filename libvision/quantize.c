@@ -117,7 +117,7 @@ static int vq_input_stage(struct vis_qmodel *qm, const struct vis_quant_opts *o,
  * tensors that have a @mean array (divided by @n at the end).
  */
 static int vq_calibrate(const struct vis_graph *g, const float *calib, size_t n,
-			size_t elems, unsigned int nthreads,
+			size_t elems, const struct vis_quant_opts *o,
 			struct calib_hist **hist, double **mean,
 			struct vis_error *err)
 {
@@ -126,7 +126,7 @@ static int vq_calibrate(const struct vis_graph *g, const float *calib, size_t n,
 	int64_t i, cnt;
 	int t, ret;
 
-	ret = vis_interp_create(g, (int)nthreads, &ip, err);
+	ret = vis_interp_create(g, (int)o->nthreads, &ip, err);
 	if (ret)
 		return ret;
 	for (s = 0; s < n; s++) {
@@ -156,6 +156,8 @@ static int vq_calibrate(const struct vis_graph *g, const float *calib, size_t n,
 		}
 		if (ret)
 			break;
+		if (o->progress)
+			o->progress(o->progress_ctx, "calibrating", s + 1, n);
 	}
 	vis_interp_destroy(ip);
 	for (t = 0; !ret && t < g->ntensors; t++) {
@@ -514,7 +516,7 @@ int vis_quantize(const struct vis_graph *g, const float *calib, size_t n,
 	vq_given_qparams(g, g->inputs[0], &qm->in_qp);
 	c.qp[g->inputs[0]] = qm->in_qp;
 
-	ret = vq_calibrate(g, calib, n, elems, o->nthreads, hist, c.mean, err);
+	ret = vq_calibrate(g, calib, n, elems, o, hist, c.mean, err);
 	if (!ret)
 		ret = vq_choose_qparams(g, hist, o, c.qp, err);
 	if (!ret)

@@ -58,6 +58,10 @@
  * @no_plan: keep the naive arena (every tensor its own bytes)
  * @weights_encoding: &enum vis_weights_encoding
  * @no_bias_correction: quantize the biases as they are
+ * @progress: when set, called after each calibration input with
+ *	("calibrating", inputs done, inputs); the library never prints, the
+ *	caller may draw it
+ * @progress_ctx: its first argument
  */
 struct vis_quant_opts {
 	struct calib_opts calib;
@@ -70,6 +74,9 @@ struct vis_quant_opts {
 	bool no_plan;
 	uint32_t weights_encoding;
 	bool no_bias_correction;
+	void (*progress)(void *ctx, const char *step, size_t done,
+			 size_t total);
+	void *progress_ctx;
 };
 
 /**
