@@ -204,10 +204,11 @@ $(O)/man/vision-run.1: Documentation/vision-run.rst
 	$(RST2MAN) --exit-status=warning $< $@
 
 # The compiler uses library-internal code: linked with the static archive.
-$(O)/bin/vision-compile: tools/vision-compile.c $(LIB_A)
+COMPILE_SRCS := tools/vision-compile.c tools/progress.c
+$(O)/bin/vision-compile: $(COMPILE_SRCS) tools/progress.h $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -o $@ $< $(LIB_A) $(DRM_LIBS) \
-		$(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
+	$(CC) $(VIS_CFLAGS) $(ENGINE_CFLAGS) -Itools -o $@ $(COMPILE_SRCS) \
+		$(LIB_A) $(DRM_LIBS) $(COMPILER_LIBS) $(IMAGE_LIBS) -lpthread -lm
 
 tools: deps $(O)/bin/vision-run $(O)/bin/vision-compile $(O)/man/vision-run.1
 
@@ -248,6 +249,10 @@ host-tests: deps $(HOST_TEST_BINS)
 # vision-run's test runs the tool on the project's model.
 $(O)/host/vision_run_test $(O)/host/vision_run_test-san: $(O)/bin/vision-run \
 	$(O)/models/fmnist_cnn.vnm
+
+# vision-compile's test runs the tool on the project's ONNX model.
+$(O)/host/vision_compile_test $(O)/host/vision_compile_test-san: \
+	$(O)/bin/vision-compile
 
 # The one test command: host tests, then the kselftests in QEMU on every
 # kernel; prints "N passed, N failed, N skipped" and fails on any failure.

@@ -10,7 +10,10 @@
  * sparsity and relative output error. With --accuracy-budget, the
  * per-layer sparsities are searched for instead (prune_budget.h) on the
  * labelled --eval images, and the report lists the choice and the float
- * and int8 top-1 it measured.
+ * and int8 top-1 it measured. With --eval (budget or not), the report
+ * gives the top-1 on those images of the float graph, of the pruned float
+ * graph when pruned and of the int8 model written. Long steps draw a
+ * progress bar on stderr when it is a terminal (progress.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,11 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dataset.h"
 #include "graph_passes.h"
 #include "onnx_import.h"
 #include "prune_budget.h"
+#include "progress.h"
 #include "prune_graph.h"
 #include "quantize.h"
 
@@ -43,6 +48,9 @@ enum {
 
 /* Calibration inputs the per-layer comparison runs. */
 #define COMPARE_SAMPLES 8
+/* Evaluation runs in this many pieces at least, for the progress bar. */
+#define EVAL_PIECES 20
+#define EVAL_PIECE_MIN 64
 
 struct args {
 	const char *model;
@@ -59,6 +67,20 @@ struct args {
 	const char *eval_labels;
 	size_t eval_count;
 	int quiet;
+};
+
+/**
+ * struct eval_top1 - top-1 on the --eval images, percent
+ * @images: how many
+ * @float_top1: the float graph as imported
+ * @pruned_top1: the pruned float graph (NAN when not pruned)
+ * @int8_top1: the int8 model written
+ */
+struct eval_top1 {
+	size_t images;
+	double float_top1;
+	double pruned_top1;
+	double int8_top1;
 };
 
 static void usage(FILE *f, const char *prog)
@@ -87,18 +109,22 @@ static void usage(FILE *f, const char *prog)
 		"      --accuracy-budget PCT  choose per-layer sparsities costing at most\n"
 		"                             PCT points of int8 top-1 against float on\n"
 		"                             the --eval images (with --prune-method)\n"
-		"      --eval IDX|DIR         labelled images for --accuracy-budget\n"
-		"      --eval-labels FILE     their labels (IDX or text)\n"
+		"      --eval IDX|DIR         labelled images: the report gives float,\n"
+		"                             pruned and int8 top-1 on them (and\n"
+		"                             --accuracy-budget searches with them)\n"
+		"      --eval-labels FILE     their labels (IDX or text; a folder of\n"
+		"                             class subfolders needs none)\n"
 		"      --eval-count N         use the first N (default 2000)\n"
 		"      --mean M[,M,M]         preprocessing mean (x = (p/255 - mean) / std)\n"
 		"      --std S[,S,S]          preprocessing standard deviation\n"
 		"  -r, --report FILE          write the report as JSON\n"
-		"  -q, --quiet                no table\n"
+		"  -q, --quiet                no table, no progress bar\n"
 		"  -h, --help                 this text\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 usage, 3 bad model, 4 unsupported\n"
 		"operator, 5 unreadable calibration data, 6 empty calibration set,\n"
-		"7 calibration image of the wrong size, 8 output not written.\n",
+		"7 calibration image of the wrong size, 8 output not written;\n"
+		"5, 6 and 7 also for the --eval images and labels.\n",
 		prog);
 }
 
@@ -151,6 +177,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool has_method = false;
+	struct stat st;
 	char *end;
 	int c;
 
@@ -341,14 +368,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 			"vision-compile: --accuracy-budget does not search block4 pruning; use --prune with it\n");
 		return EXIT_USAGE;
 	}
-	if (a->budget >= 0 && (!a->eval || !a->eval_labels)) {
+	if (a->budget >= 0 && !a->eval) {
 		fprintf(stderr,
-			"vision-compile: --accuracy-budget needs --eval IMAGES and --eval-labels LABELS\n");
+			"vision-compile: --accuracy-budget needs --eval IMAGES (and --eval-labels LABELS)\n");
 		return EXIT_USAGE;
 	}
-	if (a->budget < 0 && (a->eval || a->eval_labels)) {
+	if (a->eval_labels && !a->eval) {
 		fprintf(stderr,
-			"vision-compile: --eval is for --accuracy-budget\n");
+			"vision-compile: --eval-labels needs --eval IMAGES\n");
+		return EXIT_USAGE;
+	}
+	/* A folder may be labelled by its class subfolders instead. */
+	if (a->eval && !a->eval_labels &&
+	    (stat(a->eval, &st) || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr,
+			"vision-compile: --eval needs --eval-labels LABELS (or a folder of class subfolders)\n");
 		return EXIT_USAGE;
 	}
 	if (a->budget >= 0)
@@ -564,10 +598,35 @@ static void print_budget(FILE *f, const struct prune_budget_report *br,
 		br->met ? "" : " -- BUDGET NOT MET");
 }
 
+/* Top-1 on the --eval images: float, pruned float, int8. */
+static void print_eval(FILE *f, const struct eval_top1 *ev, int json)
+{
+	bool pruned = !isnan(ev->pruned_top1);
+
+	if (json) {
+		fprintf(f, "  \"eval\": {\"images\": %zu, \"float_top1\": %.4f",
+			ev->images, ev->float_top1);
+		if (pruned)
+			fprintf(f, ", \"pruned_top1\": %.4f", ev->pruned_top1);
+		else
+			fprintf(f, ", \"pruned_top1\": null");
+		fprintf(f, ", \"int8_top1\": %.4f},\n", ev->int8_top1);
+		return;
+	}
+	fprintf(f, "top-1 on %zu eval images: float %.2f%%", ev->images,
+		ev->float_top1);
+	if (pruned)
+		fprintf(f, ", pruned float %.2f%% (%+.2f)", ev->pruned_top1,
+			ev->pruned_top1 - ev->float_top1);
+	fprintf(f, ", int8 %.2f%% (%+.2f)\n", ev->int8_top1,
+		ev->int8_top1 - ev->float_top1);
+}
+
 static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 			 const struct args *a, size_t ncalib,
 			 const struct prune_graph_report *pr,
-			 const struct prune_budget_report *br)
+			 const struct prune_budget_report *br,
+			 const struct eval_top1 *ev)
 {
 	static const char *const methods[] = { "minmax", "percentile", "mse",
 					       "kl" };
@@ -594,6 +653,8 @@ static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 			print_prune(f, pr, 1, a);
 		if (br)
 			print_budget(f, br, 1, a);
+		if (ev)
+			print_eval(f, ev, 1);
 		fprintf(f, "  \"layers\": [\n");
 		for (i = 0; i < qm->nlayers; i++) {
 			const struct vis_qlayer *l = &qm->layers[i];
@@ -642,6 +703,8 @@ static void print_report(FILE *f, const struct vis_qmodel *qm, int json,
 		"); model %zu bytes; calibrated on %zu images (%s)\n",
 		qm->macs, qm->weight_bytes, qm->arena_planned, qm->arena_naive,
 		qm->size, ncalib, methods[a->q.calib.method]);
+	if (ev)
+		print_eval(f, ev, 0);
 }
 
 static int write_file(const char *path, const void *buf, size_t len)
@@ -706,22 +769,56 @@ static int model_pp(const struct args *a, const struct vis_graph *g,
 	return EXIT_OK;
 }
 
+/* Every label one of the model's classes (output 0's elements). */
+static int check_eval_labels(const struct args *a, const struct vis_graph *g,
+			     const int32_t *labels, size_t n)
+{
+	int64_t classes = vis_tensor_numel(&g->tensors[g->outputs[0]]);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (labels[i] >= 0 && labels[i] < classes)
+			continue;
+		if (labels[i] < 0) {
+			fprintf(stderr,
+				"vision-compile: %s: image %zu has no label (give --eval-labels)\n",
+				a->eval, i);
+			return EXIT_USAGE;
+		}
+		fprintf(stderr,
+			"vision-compile: %s: label %d of image %zu is not one of the model's %lld classes\n",
+			a->eval_labels ? a->eval_labels : a->eval, labels[i], i,
+			(long long)classes);
+		return EXIT_CALIB;
+	}
+	return EXIT_OK;
+}
+
 /* The first --eval-count labelled evaluation images, preprocessed. */
 static int load_eval(const struct args *a, const struct vis_graph *g,
 		     float **data, int32_t **labels, size_t *n)
 {
-	struct vis_dataset_opts dopts = { .labels = a->eval_labels };
+	struct vis_dataset_opts dopts = { .labels = a->eval_labels,
+					  .classes = a->q.labels,
+					  .num_classes = a->q.num_labels };
 	struct vis_error err = { { 0 } };
 	struct vis_dataset *ds = NULL;
 	struct vis_preprocess pp;
-	size_t elems;
-	int code = model_pp(a, g, &pp, &elems);
+	size_t elems, i, *idx = NULL;
+	struct stat st;
+	int ret, code = model_pp(a, g, &pp, &elems);
 
 	if (code)
 		return code;
-	if (vis_dataset_open(a->eval, &dopts, &ds, &err)) {
+	ret = vis_dataset_open(a->eval, &dopts, &ds, &err);
+	if (ret) {
 		fprintf(stderr, "vision-compile: --eval: %s\n", err.msg);
-		return EXIT_CALIB;
+		/* As for calibration: there but empty. */
+		return ret == -ENOENT && !stat(a->eval, &st) &&
+				       (!a->eval_labels ||
+					!stat(a->eval_labels, &st)) ?
+			       EXIT_CALIB_EMPTY :
+			       EXIT_CALIB;
 	}
 	*n = vis_dataset_count(ds);
 	if (*n > a->eval_count)
@@ -735,12 +832,60 @@ static int load_eval(const struct args *a, const struct vis_graph *g,
 	*labels = malloc(*n * sizeof(**labels));
 	if (!*data || !*labels) {
 		code = EXIT_ERROR;
-	} else if (vis_dataset_load(ds, NULL, *n, &pp, *data, *labels, &err)) {
+		goto out;
+	}
+	ret = vis_dataset_load(ds, NULL, *n, &pp, *data, *labels, &err);
+	if (!ret) {
+		code = check_eval_labels(a, g, *labels, *n);
+		goto out;
+	}
+	/* As for calibration: a wrong size is told apart. */
+	idx = ret == -EINVAL ? malloc(*n * sizeof(*idx)) : NULL;
+	for (i = 0; idx && i < *n; i++)
+		idx[i] = i;
+	if (idx && find_wrong_size(ds, idx, *n, &pp)) {
+		code = EXIT_CALIB_SIZE;
+	} else {
 		fprintf(stderr, "vision-compile: --eval: %s\n", err.msg);
 		code = EXIT_CALIB;
 	}
+out:
+	free(idx);
 	vis_dataset_free(ds);
 	return code;
+}
+
+/*
+ * Top-1, percent, of the float graph @g (@qm NULL) or of the int8 model
+ * @qm on the @n evaluation inputs, in pieces so the bar can move.
+ */
+static int eval_top1(const struct vis_graph *g, const struct vis_qmodel *qm,
+		     const float *x, const int32_t *labels, size_t n,
+		     const char *step, struct progress *pb, double *top1)
+{
+	size_t elems = (size_t)vis_tensor_numel(&g->tensors[g->inputs[0]]);
+	size_t piece = n / EVAL_PIECES, done, m, correct = 0;
+	double t;
+
+	if (piece < EVAL_PIECE_MIN)
+		piece = EVAL_PIECE_MIN;
+	for (done = 0; done < n; done += m) {
+		m = n - done < piece ? n - done : piece;
+		t = prune_budget_top1(g, qm, x + done * elems, labels + done, m,
+				      0);
+		if (t < 0) {
+			progress_clear(pb);
+			fprintf(stderr, "vision-compile: %s: %s\n", step,
+				strerror((int)-t));
+			return EXIT_ERROR;
+		}
+		/* Back to a count: t is 100 * correct / m. */
+		correct += (size_t)llround(t * (double)m / 100.0);
+		progress_update(pb, step, done + m, n);
+	}
+	progress_clear(pb);
+	*top1 = 100.0 * (double)correct / (double)n;
+	return EXIT_OK;
 }
 
 static int load_calib(const struct args *a, const struct vis_graph *g,
@@ -803,6 +948,8 @@ int main(int argc, char **argv)
 	struct prune_graph_report prep = { 0 };
 	struct prune_budget_report brep = { 0 };
 	struct prune_budget_opts bo;
+	struct eval_top1 ev = { .pruned_top1 = NAN };
+	struct progress pb;
 	int32_t *eval_labels = NULL;
 	float *eval = NULL;
 	size_t neval = 0;
@@ -816,6 +963,11 @@ int main(int argc, char **argv)
 	code = parse_args(argc, argv, &a);
 	if (code)
 		return code;
+	progress_init(&pb, !a.quiet && isatty(STDERR_FILENO));
+	a.q.progress = progress_update;
+	a.q.progress_ctx = &pb;
+	a.prune.progress = progress_update;
+	a.prune.progress_ctx = &pb;
 	if (a.labels) {
 		ret = read_labels(a.labels, &labels, &nlabels);
 		if (ret) {
@@ -849,16 +1001,30 @@ int main(int argc, char **argv)
 	code = load_calib(&a, g, &calib, &ncalib);
 	if (code)
 		goto out;
-	if (a.budget >= 0) {
+	if (a.eval) {
 		code = load_eval(&a, g, &eval, &eval_labels, &neval);
 		if (code)
 			goto out;
+		ev.images = neval;
+	}
+	if (a.eval && a.budget < 0) {
+		code = eval_top1(g, NULL, eval, eval_labels, neval,
+				 "float top-1", &pb, &ev.float_top1);
+		if (code)
+			goto out;
+	}
+	if (a.budget >= 0) {
 		prune_budget_opts_init(&bo);
 		bo.budget = a.budget;
 		bo.method = a.prune.method;
 		bo.quant = &a.q;
+		bo.progress = progress_update;
+		bo.progress_ctx = &pb;
 		ret = prune_budget(g, calib, ncalib, eval, eval_labels, neval,
 				   &bo, &brep, &err);
+		progress_clear(&pb);
+		/* The search measured the unpruned graph on the same images. */
+		ev.float_top1 = brep.float_top1;
 		if (ret) {
 			fprintf(stderr,
 				"vision-compile: %s: accuracy budget: %s\n",
@@ -873,6 +1039,7 @@ int main(int argc, char **argv)
 	}
 	if (a.do_prune) {
 		ret = prune_graph(g, calib, ncalib, &a.prune, &prep, &err);
+		progress_clear(&pb);
 		if (ret) {
 			fprintf(stderr, "vision-compile: %s: pruning: %s\n",
 				a.model, err.msg);
@@ -880,7 +1047,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (a.eval && (a.do_prune || a.budget >= 0)) {
+		code = eval_top1(g, NULL, eval, eval_labels, neval,
+				 "pruned top-1", &pb, &ev.pruned_top1);
+		if (code)
+			goto out;
+	}
 	ret = vis_quantize(g, calib, ncalib, &a.q, &qm, &err);
+	progress_clear(&pb);
 	if (ret) {
 		fprintf(stderr, "vision-compile: %s: %s\n", a.model, err.msg);
 		code = ret == -EOPNOTSUPP ? EXIT_UNSUPPORTED : EXIT_ERROR;
@@ -899,6 +1073,12 @@ int main(int argc, char **argv)
 		code = EXIT_ERROR;
 		goto out;
 	}
+	if (a.eval) {
+		code = eval_top1(g, qm, eval, eval_labels, neval, "int8 top-1",
+				 &pb, &ev.int8_top1);
+		if (code)
+			goto out;
+	}
 	ret = write_file(a.out, qm->blob, qm->size);
 	if (ret) {
 		fprintf(stderr, "vision-compile: %s: %s\n", a.out,
@@ -909,14 +1089,15 @@ int main(int argc, char **argv)
 	if (!a.quiet)
 		print_report(stdout, qm, 0, &a, ncalib,
 			     a.do_prune ? &prep : NULL,
-			     a.budget >= 0 ? &brep : NULL);
+			     a.budget >= 0 ? &brep : NULL, a.eval ? &ev : NULL);
 	if (a.report) {
 		FILE *f = fopen(a.report, "w");
 
 		if (f)
 			print_report(f, qm, 1, &a, ncalib,
 				     a.do_prune ? &prep : NULL,
-				     a.budget >= 0 ? &brep : NULL);
+				     a.budget >= 0 ? &brep : NULL,
+				     a.eval ? &ev : NULL);
 		if (!f || fclose(f)) {
 			fprintf(stderr, "vision-compile: %s: %s\n", a.report,
 				strerror(errno));
@@ -924,6 +1105,7 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	progress_clear(&pb);
 	for (i = 0; i < nlabels; i++)
 		free(labels[i]);
 	free(labels);
