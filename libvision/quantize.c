@@ -29,6 +29,18 @@ void vis_quant_opts_init(struct vis_quant_opts *o)
 		o->std[i] = 1.0f;
 	o->resize = VISION_MODEL_RESIZE_NEAREST;
 	o->weights_encoding = VIS_WENC_AUTO;
+	o->input_color = -1;
+}
+
+int vis_quant_input_color(const struct vis_quant_opts *o, uint32_t channels)
+{
+	if (o->input_color < 0)
+		return channels == 1 ? VISION_MODEL_COLOR_GREY :
+				       VISION_MODEL_COLOR_RGB;
+	if ((o->input_color == VISION_MODEL_COLOR_GREY) != (channels == 1) ||
+	    o->input_color > VISION_MODEL_COLOR_GREY)
+		return -EINVAL;
+	return o->input_color;
 }
 
 void vis_qmodel_free(struct vis_qmodel *qm)
@@ -89,10 +101,12 @@ static int vq_input_stage(struct vis_qmodel *qm, const struct vis_quant_opts *o,
 	uint32_t c;
 	int ret;
 
+	ret = vis_quant_input_color(o, channels);
+	if (ret < 0)
+		return ret;
 	memset(st, 0, sizeof(*st));
 	st->tensor = id;
-	st->color = channels == 1 ? VISION_MODEL_COLOR_GREY :
-				    VISION_MODEL_COLOR_RGB;
+	st->color = (uint32_t)ret;
 	st->resize = o->resize;
 	for (c = 0; c < 3; c++) {
 		ret = vq_norm(st, (int)c, q, o->mean[c], o->std[c]);
@@ -460,6 +474,11 @@ int vis_quantize(const struct vis_graph *g, const float *calib, size_t n,
 		if (!isfinite(o->mean[i]) || !isfinite(o->std[i]) ||
 		    o->std[i] == 0)
 			return vis_errorf(err, EINVAL, "bad mean/std");
+	if (vis_quant_input_color(o, channels) < 0)
+		return vis_errorf(
+			err, EINVAL,
+			"input colour %d does not fit the input's %u channel(s)",
+			o->input_color, channels);
 
 	ret = -ENOMEM;
 	qm = calloc(1, sizeof(*qm));

@@ -58,6 +58,9 @@
  * @no_plan: keep the naive arena (every tensor its own bytes)
  * @weights_encoding: &enum vis_weights_encoding
  * @no_bias_correction: quantize the biases as they are
+ * @input_color: channel order the model was trained on,
+ *	VISION_MODEL_COLOR_*, which the input stage converts frames to; -1
+ *	(the default) for GREY with one channel and RGB with three
  * @progress: when set, called after each calibration input with
  *	("calibrating", inputs done, inputs); the library never prints, the
  *	caller may draw it
@@ -74,6 +77,7 @@ struct vis_quant_opts {
 	bool no_plan;
 	uint32_t weights_encoding;
 	bool no_bias_correction;
+	int input_color;
 	void (*progress)(void *ctx, const char *step, size_t done,
 			 size_t total);
 	void *progress_ctx;
@@ -115,6 +119,13 @@ enum vis_weights_source {
  * weight encoding, bias correction.
  */
 void vis_quant_opts_init(struct vis_quant_opts *o);
+
+/*
+ * The input stage's VISION_MODEL_COLOR_* for a model input of @channels
+ * channels under @o; -EINVAL when @o->input_color does not fit them
+ * (GREY needs one channel, RGB and BGR three).
+ */
+int vis_quant_input_color(const struct vis_quant_opts *o, uint32_t channels);
 
 /**
  * struct vis_qlayer - one operator of the int8 model, for reports

@@ -106,6 +106,9 @@ static void usage(FILE *f, const char *prog)
 		"                             half their blocks of 4 are zero)\n"
 		"      --no-bias-correction   keep the biases as they are (by default each\n"
 		"                             is corrected for its weights' rounding)\n"
+		"      --input-format F       rgb|bgr|grey: the channel order the model\n"
+		"                             was trained on (default: grey for one\n"
+		"                             channel, rgb for three)\n"
 		"      --accuracy-budget PCT  choose per-layer sparsities costing at most\n"
 		"                             PCT points of int8 top-1 against float on\n"
 		"                             the --eval images (with --prune-method)\n"
@@ -171,6 +174,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "eval-labels", required_argument, NULL, 'L' },
 		{ "eval-count", required_argument, NULL, 'N' },
 		{ "weights-encoding", required_argument, NULL, 'W' },
+		{ "input-format", required_argument, NULL, 'F' },
 		{ "no-bias-correction", no_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -324,6 +328,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'C':
 			a->q.no_bias_correction = true;
+			break;
+		case 'F':
+			if (!strcmp(optarg, "rgb"))
+				a->q.input_color = VISION_MODEL_COLOR_RGB;
+			else if (!strcmp(optarg, "bgr"))
+				a->q.input_color = VISION_MODEL_COLOR_BGR;
+			else if (!strcmp(optarg, "grey") ||
+				 !strcmp(optarg, "gray"))
+				a->q.input_color = VISION_MODEL_COLOR_GREY;
+			else {
+				fprintf(stderr,
+					"vision-compile: --input-format: '%s' is not rgb, bgr or grey\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'q':
 			a->quiet = 1;
@@ -751,12 +770,19 @@ static int model_pp(const struct args *a, const struct vis_graph *g,
 {
 	const struct vis_tensor *x = &g->tensors[g->inputs[0]];
 	struct vis_error err = { { 0 } };
+	int color = vis_quant_input_color(&a->q, (uint32_t)x->dims[3]);
 
+	if (color < 0) {
+		fprintf(stderr,
+			"vision-compile: --input-format does not fit the model's input of %" PRId64
+			" channel(s)\n",
+			x->dims[3]);
+		return EXIT_USAGE;
+	}
 	memset(pp, 0, sizeof(*pp));
 	pp->height = (uint32_t)x->dims[1];
 	pp->width = (uint32_t)x->dims[2];
-	pp->color = x->dims[3] == 1 ? VISION_MODEL_COLOR_GREY :
-				      VISION_MODEL_COLOR_RGB;
+	pp->color = (uint32_t)color;
 	pp->resize = a->q.resize;
 	pp->layout = VIS_PP_NHWC;
 	pp->no_resize = true;

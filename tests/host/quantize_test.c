@@ -657,6 +657,36 @@ TEST(no_calibration_data)
 	vis_graph_destroy(g);
 }
 
+/* The input stage takes the channel order asked for, if it fits. */
+TEST(input_color)
+{
+	struct vis_error err = { { 0 } };
+	struct vis_qmodel *qm = NULL;
+	struct vis_quant_opts o;
+	struct vis_graph *g;
+	float x[192] = { 0 };
+	int c;
+
+	g = small_graph(SMALL_CONV, &c);
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(3, c);
+	vis_quant_opts_init(&o);
+	ASSERT_EQ(0, vis_quantize(g, x, 1, &o, &qm, &err))
+	TH_LOG("%s", err.msg);
+	EXPECT_EQ(VISION_MODEL_COLOR_RGB, qm->input.color);
+	vis_qmodel_free(qm);
+	o.input_color = VISION_MODEL_COLOR_BGR;
+	ASSERT_EQ(0, vis_quantize(g, x, 1, &o, &qm, &err))
+	TH_LOG("%s", err.msg);
+	EXPECT_EQ(VISION_MODEL_COLOR_BGR, qm->input.color);
+	vis_qmodel_free(qm);
+	o.input_color = VISION_MODEL_COLOR_GREY;
+	refused(_metadata, g, x, 1, &o, -EINVAL, "3 channel(s)");
+	o.input_color = 7;
+	refused(_metadata, g, x, 1, &o, -EINVAL, "input colour 7");
+	vis_graph_destroy(g);
+}
+
 TEST(unsupported_operator_is_named)
 {
 	struct vis_quant_opts o;

@@ -32,6 +32,7 @@
 #include "fmnist_eval.h"
 #include "prune_graph.h"
 #include "tool_test_util.h"
+#include "vision/vision.h"
 
 #include "kselftest_harness.h"
 
@@ -410,6 +411,67 @@ TEST(bad_eval)
 	unlink(flat_png);
 	rmdir(flat);
 	rmdir(dir);
+}
+
+/*
+ * --input-format: the channel order goes into the model's input stage,
+ * and one that does not fit the model's channel count is a usage error.
+ */
+TEST(input_format)
+{
+	static const struct {
+		const char *format;
+		int status;
+		const char *msg;
+	} cases[] = {
+		{ "grey", 0, "" },
+		{ "rgb", 2, "1 channel" },
+		{ "bgr", 2, "1 channel" },
+		{ "yuv", 2, "not rgb, bgr or grey" },
+	};
+	char vnm[] = "/tmp/vision_compile_test.vnm.XXXXXX";
+	int fd = mkstemp(vnm);
+
+	ASSERT_LE(0, fd);
+	close(fd);
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const args[] = { FMNIST_CNN_ONNX,
+					     "-o",
+					     vnm,
+					     "--calib",
+					     CALIB,
+					     "--calib-count",
+					     "50",
+					     "-q",
+					     "--input-format",
+					     cases[i].format,
+					     NULL };
+		struct result r;
+
+		unlink(vnm);
+		ASSERT_EQ(0, run_tool(&r, tool(), args));
+		EXPECT_EQ(cases[i].status, r.status)
+		TH_LOG("%s: stderr: %s", cases[i].format, r.err);
+		EXPECT_NE(NULL, strstr(r.err, cases[i].msg))
+		TH_LOG("%s: no '%s' in: %s", cases[i].format, cases[i].msg,
+		       r.err);
+		if (!cases[i].status) {
+			struct vision_model_info info;
+			struct vision_device *dev;
+			struct vision_model *m;
+
+			ASSERT_EQ(0, vision_device_open("cpu", &dev));
+			ASSERT_EQ(0, vision_model_load(dev, vnm, &m, NULL));
+			ASSERT_EQ(0, vision_model_get_info(m, &info));
+			EXPECT_EQ(VISION_COLOR_GREY, info.input_color);
+			vision_model_free(m);
+			vision_device_close(dev);
+		} else {
+			EXPECT_NE(0, access(vnm, F_OK));
+		}
+		result_free(&r);
+	}
+	unlink(vnm);
 }
 
 /* ---- the progress bar ---------------------------------------------------------- */
