@@ -426,12 +426,24 @@ static void fmnist_with_without(struct __test_metadata *_metadata,
 	free(labels);
 }
 
-TEST(fmnist_cnn_with_and_without)
+/*
+ * The whole-test-set runs take 10-40 s on two cores, more on a busy
+ * machine; the harness's default limit is 30 s.
+ */
+FIXTURE(fmnist){};
+FIXTURE_SETUP(fmnist)
+{
+}
+FIXTURE_TEARDOWN(fmnist)
+{
+}
+
+TEST_F_TIMEOUT(fmnist, fmnist_cnn_with_and_without, 180)
 {
 	fmnist_with_without(_metadata, FMNIST_CNN_ONNX, CNN_FLOAT_TOP1);
 }
 
-TEST(fmnist_mobilenet_with_and_without)
+TEST_F_TIMEOUT(fmnist, fmnist_mobilenet_with_and_without, 180)
 {
 	fmnist_with_without(_metadata, FMNIST_MOBILENET_ONNX,
 			    MOBILENET_FLOAT_TOP1);

@@ -108,7 +108,19 @@ struct config {
 	double top1;
 };
 
-TEST(fmnist_cnn_pruned_int8)
+/*
+ * The whole-test-set runs take 10-40 s on two cores, more on a busy
+ * machine; the harness's default limit is 30 s.
+ */
+FIXTURE(fmnist){};
+FIXTURE_SETUP(fmnist)
+{
+}
+FIXTURE_TEARDOWN(fmnist)
+{
+}
+
+TEST_F_TIMEOUT(fmnist, fmnist_cnn_pruned_int8, 180)
 {
 	struct config cfg[] = {
 		{ "50% reconstruct", PRUNE_GRAPH_RECONSTRUCT, 0.5, 1.0, 0 },

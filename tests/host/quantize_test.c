@@ -70,11 +70,23 @@ static float *calib_set(struct __test_metadata *_metadata, size_t *n)
 }
 
 /*
+ * The whole-test-set runs take 10-40 s on two cores, more on a busy
+ * machine; the harness's default limit is 30 s.
+ */
+FIXTURE(fmnist){};
+FIXTURE_SETUP(fmnist)
+{
+}
+FIXTURE_TEARDOWN(fmnist)
+{
+}
+
+/*
  * The MobileNet-style model (depthwise convolutions, hard-swish tables,
  * residual Adds): the default calibration keeps int8 within 0.5 points
  * of float on the test set, as for the CNN.
  */
-TEST(fmnist_mobilenet_int8_accuracy)
+TEST_F_TIMEOUT(fmnist, fmnist_mobilenet_int8_accuracy, 180)
 {
 	struct vis_error err = { { 0 } };
 	struct vis_dataset *ds = NULL;
@@ -116,7 +128,7 @@ TEST(fmnist_mobilenet_int8_accuracy)
 	vis_graph_destroy(g);
 }
 
-TEST(fmnist_cnn_int8_accuracy)
+TEST_F_TIMEOUT(fmnist, fmnist_cnn_int8_accuracy, 180)
 {
 	static const char *const mname[] = { "minmax", "percentile", "mse",
 					     "kl" };

@@ -364,7 +364,19 @@ static double time_frames(struct q8_runner *r, const uint8_t *pix, size_t n)
 	return (fmnist_now() - t0) / (double)n;
 }
 
-TEST(fmnist_cnn_block4_pruned)
+/*
+ * The whole-test-set runs take 10-40 s on two cores, more on a busy
+ * machine; the harness's default limit is 30 s.
+ */
+FIXTURE(fmnist){};
+FIXTURE_SETUP(fmnist)
+{
+}
+FIXTURE_TEARDOWN(fmnist)
+{
+}
+
+TEST_F_TIMEOUT(fmnist, fmnist_cnn_block4_pruned, 180)
 {
 	struct vis_error err = { { 0 } };
 	struct vis_dataset *ds = NULL;
