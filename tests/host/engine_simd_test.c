@@ -115,6 +115,74 @@ static enum fill pick_fill(void)
 }
 
 /*
+ * Table @name with the random sequence restarted at @seed, or NULL (the
+ * test marked skipped) where this CPU or build lacks it.
+ */
+static const struct vis_kernels *start_table(struct __test_metadata *_metadata,
+					     const char *name, u64 seed)
+{
+	const struct vis_kernels *t = vis_kernels_by_name(name);
+
+	if (!t)
+		SKIP(return NULL, "%s: not supported by this CPU or build",
+			    name);
+	rng_seed(seed);
+	return t;
+}
+
+/* A length in [1, @large] every @every calls, else in [1, @small]. */
+static u32 pick_len(u32 call, u32 every, u32 large, u32 small)
+{
+	return call % every == 0 ? rng_range(1, large) : rng_range(1, small);
+}
+
+/* A clamp range [*@lo, *@hi], the full s8 range half of the time. */
+static void pick_clamp(s32 *lo, s32 *hi)
+{
+	*lo = (s32)rng_range(0, 255) - 128;
+	*hi = (s32)rng_range(0, 255) - 128;
+	if (*lo > *hi) {
+		s32 tmp = *lo;
+
+		*lo = *hi;
+		*hi = tmp;
+	}
+	if (rng_range(0, 1)) {
+		*lo = -128;
+		*hi = 127;
+	}
+}
+
+/* Index of the first byte where @got and @want differ, or @n. */
+static size_t first_diff(const s8 *got, const s8 *want, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && got[i] == want[i]; i++)
+		;
+	return i;
+}
+
+/* The tests of what @run checks for each SIMD table, named TABLE_@what. */
+#define SIMD_TESTS(what, run)                   \
+	TEST(avx2_##what)                       \
+	{                                       \
+		run(_metadata, "avx2");         \
+	}                                       \
+	TEST(avx512bw_##what)                   \
+	{                                       \
+		run(_metadata, "avx512bw");     \
+	}                                       \
+	TEST(avx512vnni_##what)                 \
+	{                                       \
+		run(_metadata, "avx512vnni");   \
+	}                                       \
+	TEST(neon_dotprod_##what)               \
+	{                                       \
+		run(_metadata, "neon-dotprod"); \
+	}
+
+/*
  * One gemm_s8 call of table @t against the portable table; returns 0 or
  * reports the first difference and returns -1.
  */
@@ -217,14 +285,14 @@ static u32 pick_k(u32 call)
 
 static void run_gemm(struct __test_metadata *_metadata, const char *name)
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
+	const struct vis_kernels *t;
 	u32 call, np, n, k;
 
+	t = start_table(_metadata, name, 0x5eed0001);
 	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
+		return;
 	ASSERT_STREQ(name, t->name);
 	ASSERT_TRUE(t->needs_fpu);
-	rng_seed(0x5eed0001);
 
 	/* Every tail length, patch count and row remainder, small and large. */
 	for (np = 1; np <= 4; np++)
@@ -249,8 +317,7 @@ static void run_gemm(struct __test_metadata *_metadata, const char *name)
 	for (call = 0; call < CALLS; call++) {
 		np = rng_range(1, 4);
 		k = pick_k(call);
-		n = call % LARGE_EVERY == 0 ? rng_range(1, 300) :
-					      rng_range(1, 12);
+		n = pick_len(call, LARGE_EVERY, 300, 12);
 		ASSERT_EQ(0, check_gemm(_metadata, t, np, n, k, pick_fill(),
 					pick_fill()));
 	}
@@ -258,12 +325,12 @@ static void run_gemm(struct __test_metadata *_metadata, const char *name)
 
 static void run_block4(struct __test_metadata *_metadata, const char *name)
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
+	const struct vis_kernels *t;
 	u32 call, np, k, nblk;
 
+	t = start_table(_metadata, name, 0x5eed0002);
 	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
-	rng_seed(0x5eed0002);
+		return;
 
 	/* Every remainder of the block count, and no blocks at all. */
 	for (np = 1; np <= 4; np++)
@@ -288,45 +355,9 @@ static void run_block4(struct __test_metadata *_metadata, const char *name)
 	}
 }
 
-TEST(avx2_gemm_s8)
-{
-	run_gemm(_metadata, "avx2");
-}
+SIMD_TESTS(gemm_s8, run_gemm)
 
-TEST(avx2_dot_block4)
-{
-	run_block4(_metadata, "avx2");
-}
-
-TEST(avx512bw_gemm_s8)
-{
-	run_gemm(_metadata, "avx512bw");
-}
-
-TEST(avx512bw_dot_block4)
-{
-	run_block4(_metadata, "avx512bw");
-}
-
-TEST(avx512vnni_gemm_s8)
-{
-	run_gemm(_metadata, "avx512vnni");
-}
-
-TEST(avx512vnni_dot_block4)
-{
-	run_block4(_metadata, "avx512vnni");
-}
-
-TEST(neon_dotprod_gemm_s8)
-{
-	run_gemm(_metadata, "neon-dotprod");
-}
-
-TEST(neon_dotprod_dot_block4)
-{
-	run_block4(_metadata, "neon-dotprod");
-}
+SIMD_TESTS(dot_block4, run_block4)
 
 /* An s32 for requant_s8: extremes, small values, or anything. */
 static s32 pick_acc(void)
@@ -374,22 +405,12 @@ static int check_requant(struct __test_metadata *_metadata,
 	s8 *got = exact_alloc(n, 1, &gbase);
 	s8 *want = exact_alloc(n, 1, &wbase);
 	s32 zp = (s32)rng_range(0, 255) - 128;
-	s32 lo = (s32)rng_range(0, 255) - 128;
-	s32 hi = (s32)rng_range(0, 255) - 128;
+	s32 lo, hi;
 	int ret = 0;
 	u32 i;
 
 	ASSERT_TRUE(!n || (acc && bias && rq && got && want));
-	if (lo > hi) {
-		s32 tmp = lo;
-
-		lo = hi;
-		hi = tmp;
-	}
-	if (rng_range(0, 1)) {
-		lo = -128;
-		hi = 127;
-	}
+	pick_clamp(&lo, &hi);
 	for (i = 0; i < n; i++) {
 		acc[i] = pick_acc();
 		bias[i] = rng_range(0, 1) ? pick_acc() : 0;
@@ -401,16 +422,13 @@ static int check_requant(struct __test_metadata *_metadata,
 	ref->requant_s8(acc, bias, rq, n, zp, lo, hi, want);
 	t->requant_s8(acc, bias, rq, n, zp, lo, hi, got);
 
-	for (i = 0; i < n; i++) {
-		if (got[i] != want[i]) {
-			TH_LOG("%s requant_s8 n=%u: out[%u] = %d, want %d",
-			       t->name, n, i, got[i], want[i]);
-			TH_LOG("acc %d bias %d mult %d shift %d zp %d [%d, %d]",
-			       acc[i], bias[i], rq[i].multiplier, rq[i].shift,
-			       zp, lo, hi);
-			ret = -1;
-			break;
-		}
+	i = first_diff(got, want, n);
+	if (i < n) {
+		TH_LOG("%s requant_s8 n=%u: out[%u] = %d, want %d", t->name, n,
+		       i, got[i], want[i]);
+		TH_LOG("acc %d bias %d mult %d shift %d zp %d [%d, %d]", acc[i],
+		       bias[i], rq[i].multiplier, rq[i].shift, zp, lo, hi);
+		ret = -1;
 	}
 	free(abase);
 	free(bbase);
@@ -420,42 +438,36 @@ static int check_requant(struct __test_metadata *_metadata,
 	return ret;
 }
 
-static void run_requant(struct __test_metadata *_metadata, const char *name)
+/*
+ * @check of table @name on every length 0 to 70 (every tail of every
+ * vector width), then on random lengths up to @small, every 50th up to
+ * @large.
+ */
+static void run_lengths(struct __test_metadata *_metadata, const char *name,
+			u64 seed, u32 large, u32 small,
+			int (*check)(struct __test_metadata *_metadata,
+				     const struct vis_kernels *t, u32 n))
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
+	const struct vis_kernels *t;
 	u32 call, n;
 
+	t = start_table(_metadata, name, seed);
 	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
-	rng_seed(0x5eed0003);
-	/* Every tail length of every vector width. */
+		return;
 	for (n = 0; n <= 70; n++)
-		ASSERT_EQ(0, check_requant(_metadata, t, n));
+		ASSERT_EQ(0, check(_metadata, t, n));
 	for (call = 0; call < CALLS / 20; call++) {
-		n = call % 50 == 0 ? rng_range(1, 2048) : rng_range(1, 80);
-		ASSERT_EQ(0, check_requant(_metadata, t, n));
+		n = pick_len(call, 50, large, small);
+		ASSERT_EQ(0, check(_metadata, t, n));
 	}
 }
 
-TEST(avx2_requant_s8)
+static void run_requant(struct __test_metadata *_metadata, const char *name)
 {
-	run_requant(_metadata, "avx2");
+	run_lengths(_metadata, name, 0x5eed0003, 2048, 80, check_requant);
 }
 
-TEST(avx512bw_requant_s8)
-{
-	run_requant(_metadata, "avx512bw");
-}
-
-TEST(avx512vnni_requant_s8)
-{
-	run_requant(_metadata, "avx512vnni");
-}
-
-TEST(neon_dotprod_requant_s8)
-{
-	run_requant(_metadata, "neon-dotprod");
-}
+SIMD_TESTS(requant_s8, run_requant)
 
 /*
  * One gemm_s8_packed call of table @t against the portable table: @np
@@ -526,14 +538,14 @@ static int check_packed(struct __test_metadata *_metadata,
 
 static void run_packed(struct __test_metadata *_metadata, const char *name)
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
+	const struct vis_kernels *t;
 	u32 call, np, n, k, lda, ldc;
 
+	t = start_table(_metadata, name, 0x5eed0004);
 	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
+		return;
 	if (!t->gemm_s8_packed)
 		SKIP(return, "%s: no gemm_s8_packed", name);
-	rng_seed(0x5eed0004);
 	for (np = 1; np <= VIS_GEMM_PIX; np++)
 		for (n = 1; n <= 70; n += 3)
 			for (k = 4; k <= 40; k += 12)
@@ -546,7 +558,7 @@ static void run_packed(struct __test_metadata *_metadata, const char *name)
 	for (call = 0; call < CALLS / 20; call++) {
 		np = rng_range(1, VIS_GEMM_PIX);
 		k = pick_k(call);
-		n = call % 100 == 0 ? rng_range(1, 300) : rng_range(1, 80);
+		n = pick_len(call, 100, 300, 80);
 		lda = k + 4 * rng_range(0, 3);
 		ldc = n + rng_range(0, 20);
 		ASSERT_EQ(0, check_packed(_metadata, t, np, lda, n, k, ldc,
@@ -554,25 +566,7 @@ static void run_packed(struct __test_metadata *_metadata, const char *name)
 	}
 }
 
-TEST(avx2_gemm_s8_packed)
-{
-	run_packed(_metadata, "avx2");
-}
-
-TEST(avx512bw_gemm_s8_packed)
-{
-	run_packed(_metadata, "avx512bw");
-}
-
-TEST(avx512vnni_gemm_s8_packed)
-{
-	run_packed(_metadata, "avx512vnni");
-}
-
-TEST(neon_dotprod_gemm_s8_packed)
-{
-	run_packed(_metadata, "neon-dotprod");
-}
+SIMD_TESTS(gemm_s8_packed, run_packed)
 
 /* The best table is one by_name() also returns, so tests cover it. */
 TEST(selection)
@@ -715,13 +709,13 @@ static s32 pick_zp(void)
 
 static void run_tile(struct __test_metadata *_metadata, const char *name)
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
+	const struct vis_kernels *t;
 	u32 call, np, kb, nr;
 
+	t = start_table(_metadata, name, 0x5eed0004);
 	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
+		return;
 	ASSERT_NE(NULL, t->block4_tile);
-	rng_seed(0x5eed0004);
 
 	/* Every pixel count, small tiles, one row and several. */
 	for (np = 1; np <= VIS_BLOCK4_TILE; np++)
@@ -740,8 +734,7 @@ static void run_tile(struct __test_metadata *_metadata, const char *name)
 	}
 	for (call = 0; call < CALLS / 20; call++) {
 		np = rng_range(1, VIS_BLOCK4_TILE);
-		kb = call % (LARGE_EVERY / 20) == 0 ? rng_range(1, 1024) :
-						      rng_range(1, 40);
+		kb = pick_len(call, LARGE_EVERY / 20, 1024, 40);
 		nr = rng_range(1, call % 7 == 0 ? 64 : 4);
 		ASSERT_EQ(0, check_tile(_metadata, t, np, kb, nr, pick_zp(),
 					pick_fill(), pick_fill()));
@@ -753,25 +746,7 @@ TEST(portable_block4_tile)
 	run_tile(_metadata, "portable");
 }
 
-TEST(avx2_block4_tile)
-{
-	run_tile(_metadata, "avx2");
-}
-
-TEST(avx512bw_block4_tile)
-{
-	run_tile(_metadata, "avx512bw");
-}
-
-TEST(avx512vnni_block4_tile)
-{
-	run_tile(_metadata, "avx512vnni");
-}
-
-TEST(neon_dotprod_block4_tile)
-{
-	run_tile(_metadata, "neon-dotprod");
-}
+SIMD_TESTS(block4_tile, run_tile)
 
 /* ---- dw_conv ------------------------------------------------------------ */
 
@@ -875,18 +850,18 @@ static int check_dw(struct __test_metadata *_metadata,
 
 static void run_dw(struct __test_metadata *_metadata, const char *name)
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
+	const struct vis_kernels *t;
 	u32 call, c;
 
+	t = start_table(_metadata, name, 0x5eed0004);
 	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
-	rng_seed(0x5eed0004);
+		return;
 	/* Every tail length of every vector width. */
 	for (c = 1; c <= 70; c++)
 		ASSERT_EQ(0, check_dw(_metadata, t, rng_range(1, 4),
 				      rng_range(1, 9), c));
 	for (call = 0; call < CALLS / 30; call++) {
-		c = call % 50 == 0 ? rng_range(1, 1200) : rng_range(1, 100);
+		c = pick_len(call, 50, 1200, 100);
 		ASSERT_EQ(0, check_dw(_metadata, t, rng_range(1, 5),
 				      rng_range(1, 12), c));
 	}
@@ -897,25 +872,7 @@ TEST(portable_dw_conv)
 	run_dw(_metadata, "portable");
 }
 
-TEST(avx2_dw_conv)
-{
-	run_dw(_metadata, "avx2");
-}
-
-TEST(avx512bw_dw_conv)
-{
-	run_dw(_metadata, "avx512bw");
-}
-
-TEST(avx512vnni_dw_conv)
-{
-	run_dw(_metadata, "avx512vnni");
-}
-
-TEST(neon_dotprod_dw_conv)
-{
-	run_dw(_metadata, "neon-dotprod");
-}
+SIMD_TESTS(dw_conv, run_dw)
 
 /* ---- max_pool and add_s8 ------------------------------------------------ */
 
@@ -932,35 +889,22 @@ static int check_max_pool(struct __test_metadata *_metadata,
 	s8 *in = exact_alloc(len, 1, &ibase);
 	s8 *got = exact_alloc(c, 1, &gbase);
 	s8 *want = exact_alloc(c, 1, &wbase);
-	s32 lo = (s32)rng_range(0, 255) - 128;
-	s32 hi = (s32)rng_range(0, 255) - 128;
+	s32 lo, hi;
 	int ret = 0;
 	u32 i;
 
 	ASSERT_TRUE(in && got && want);
-	if (lo > hi) {
-		s32 tmp = lo;
-
-		lo = hi;
-		hi = tmp;
-	}
-	if (rng_range(0, 1)) {
-		lo = -128;
-		hi = 127;
-	}
+	pick_clamp(&lo, &hi);
 	fill(in, len, pick_fill());
 	memset(got, 0x5a, c);
 	memset(want, 0xa5, c);
 	ref->max_pool(in, ny, nx, ystride, c, lo, hi, want);
 	t->max_pool(in, ny, nx, ystride, c, lo, hi, got);
-	for (i = 0; i < c; i++) {
-		if (got[i] != want[i]) {
-			TH_LOG("%s max_pool %ux%u c=%u w=%u [%d, %d]: out[%u] = %d, want %d",
-			       t->name, ny, nx, c, w, lo, hi, i, got[i],
-			       want[i]);
-			ret = -1;
-			break;
-		}
+	i = first_diff(got, want, c);
+	if (i < c) {
+		TH_LOG("%s max_pool %ux%u c=%u w=%u [%d, %d]: out[%u] = %d, want %d",
+		       t->name, ny, nx, c, w, lo, hi, i, got[i], want[i]);
+		ret = -1;
 	}
 	free(ibase);
 	free(gbase);
@@ -1005,44 +949,26 @@ TEST(portable_max_pool)
 
 static void run_max_pool(struct __test_metadata *_metadata, const char *name)
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
+	const struct vis_kernels *t;
 	u32 call, c;
 
+	t = start_table(_metadata, name, 0x5eed0007);
 	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
-	rng_seed(0x5eed0007);
+		return;
 	/* Every tail length of every vector width. */
 	for (c = 1; c <= 130; c++)
 		ASSERT_EQ(0,
 			  check_max_pool(_metadata, t, rng_range(1, 3),
 					 rng_range(1, 3), c, rng_range(3, 5)));
 	for (call = 0; call < CALLS / 20; call++) {
-		c = call % 50 == 0 ? rng_range(1, 1024) : rng_range(1, 200);
+		c = pick_len(call, 50, 1024, 200);
 		ASSERT_EQ(0,
 			  check_max_pool(_metadata, t, rng_range(1, 4),
 					 rng_range(1, 4), c, rng_range(4, 8)));
 	}
 }
 
-TEST(avx2_max_pool)
-{
-	run_max_pool(_metadata, "avx2");
-}
-
-TEST(avx512bw_max_pool)
-{
-	run_max_pool(_metadata, "avx512bw");
-}
-
-TEST(avx512vnni_max_pool)
-{
-	run_max_pool(_metadata, "avx512vnni");
-}
-
-TEST(neon_dotprod_max_pool)
-{
-	run_max_pool(_metadata, "neon-dotprod");
-}
+SIMD_TESTS(max_pool, run_max_pool)
 
 /* Valid ADD operands (the ranges struct vis_add_args allows), often extreme. */
 static void pick_add(struct vis_add_args *p)
@@ -1062,18 +988,7 @@ static void pick_add(struct vis_add_args *p)
 	pick_requant(&rq);
 	p->m_out = rq.multiplier;
 	p->rs_out = rq.shift > 0 ? 0 : -rq.shift;
-	p->lo = (s32)rng_range(0, 255) - 128;
-	p->hi = (s32)rng_range(0, 255) - 128;
-	if (p->lo > p->hi) {
-		s32 tmp = p->lo;
-
-		p->lo = p->hi;
-		p->hi = tmp;
-	}
-	if (rng_range(0, 1)) {
-		p->lo = -128;
-		p->hi = 127;
-	}
+	pick_clamp(&p->lo, &p->hi);
 }
 
 /* One add_s8 call of table @t against the portable table. */
@@ -1098,16 +1013,14 @@ static int check_add(struct __test_metadata *_metadata,
 	memset(want, 0xa5, n);
 	ref->add_s8(a, b, want, n, &p);
 	t->add_s8(a, b, got, n, &p);
-	for (i = 0; i < n; i++) {
-		if (got[i] != want[i]) {
-			TH_LOG("%s add_s8 n=%u: out[%u] = %d, want %d (a %d b %d)",
-			       t->name, n, i, got[i], want[i], a[i], b[i]);
-			TH_LOG("zp %d %d %d lshift %d m %d %d %d rs %d %d %d [%d, %d]",
-			       p.zp1, p.zp2, p.zp_out, p.lshift, p.m1, p.m2,
-			       p.m_out, p.rs1, p.rs2, p.rs_out, p.lo, p.hi);
-			ret = -1;
-			break;
-		}
+	i = first_diff(got, want, n);
+	if (i < n) {
+		TH_LOG("%s add_s8 n=%u: out[%u] = %d, want %d (a %d b %d)",
+		       t->name, n, i, got[i], want[i], a[i], b[i]);
+		TH_LOG("zp %d %d %d lshift %d m %d %d %d rs %d %d %d [%d, %d]",
+		       p.zp1, p.zp2, p.zp_out, p.lshift, p.m1, p.m2, p.m_out,
+		       p.rs1, p.rs2, p.rs_out, p.lo, p.hi);
+		ret = -1;
 	}
 	free(abase);
 	free(bbase);
@@ -1156,39 +1069,10 @@ TEST(portable_add_s8)
 
 static void run_add(struct __test_metadata *_metadata, const char *name)
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
-	u32 call, n;
-
-	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
-	rng_seed(0x5eed0008);
-	for (n = 0; n <= 70; n++)
-		ASSERT_EQ(0, check_add(_metadata, t, n));
-	for (call = 0; call < CALLS / 20; call++) {
-		n = call % 50 == 0 ? rng_range(1, 4096) : rng_range(1, 100);
-		ASSERT_EQ(0, check_add(_metadata, t, n));
-	}
+	run_lengths(_metadata, name, 0x5eed0008, 4096, 100, check_add);
 }
 
-TEST(avx2_add_s8)
-{
-	run_add(_metadata, "avx2");
-}
-
-TEST(avx512bw_add_s8)
-{
-	run_add(_metadata, "avx512bw");
-}
-
-TEST(avx512vnni_add_s8)
-{
-	run_add(_metadata, "avx512vnni");
-}
-
-TEST(neon_dotprod_add_s8)
-{
-	run_add(_metadata, "neon-dotprod");
-}
+SIMD_TESTS(add_s8, run_add)
 
 /* ---- requant_px ------------------------------------------------------- */
 
@@ -1213,24 +1097,14 @@ static int check_requant_px(struct __test_metadata *_metadata,
 	struct vision_model_requant *rq = malloc(sizeof(*rq) * (n + 1));
 	s8 *want = malloc(nout + 1);
 	s32 zp = (s32)rng_range(0, 255) - 128;
-	s32 lo = (s32)rng_range(0, 255) - 128;
-	s32 hi = (s32)rng_range(0, 255) - 128;
+	s32 lo, hi;
 	int ret = 0;
 	size_t j;
 	u32 i, p;
 
 	ASSERT_TRUE(!n || (acc && bias && mult && shift && got));
 	ASSERT_TRUE(rq && want);
-	if (lo > hi) {
-		s32 tmp = lo;
-
-		lo = hi;
-		hi = tmp;
-	}
-	if (rng_range(0, 1)) {
-		lo = -128;
-		hi = 127;
-	}
+	pick_clamp(&lo, &hi);
 	for (j = 0; j < nacc; j++)
 		acc[j] = pick_acc();
 	for (i = 0; i < n; i++) {
@@ -1247,13 +1121,11 @@ static int check_requant_px(struct __test_metadata *_metadata,
 				hi, want + p * ldo);
 	t->requant_px(acc, np, ldacc, bias, mult, shift, n, zp, lo, hi, got,
 		      ldo);
-	for (j = 0; j < nout; j++) {
-		if (got[j] != want[j]) {
-			TH_LOG("%s requant_px np=%u n=%u ldacc=%u ldo=%zu: out[%zu] = %d, want %d",
-			       t->name, np, n, ldacc, ldo, j, got[j], want[j]);
-			ret = -1;
-			break;
-		}
+	j = first_diff(got, want, nout);
+	if (j < nout) {
+		TH_LOG("%s requant_px np=%u n=%u ldacc=%u ldo=%zu: out[%zu] = %d, want %d",
+		       t->name, np, n, ldacc, ldo, j, got[j], want[j]);
+		ret = -1;
 	}
 	free(abase);
 	free(bbase);
@@ -1267,19 +1139,19 @@ static int check_requant_px(struct __test_metadata *_metadata,
 
 static void run_requant_px(struct __test_metadata *_metadata, const char *name)
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
+	const struct vis_kernels *t;
 	u32 call, n, np;
 
+	t = start_table(_metadata, name, 0x5eed0009);
 	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
+		return;
 	if (!t->requant_px)
 		SKIP(return, "%s: no requant_px", name);
-	rng_seed(0x5eed0009);
 	for (n = 0; n <= 70; n++)
 		for (np = 1; np <= 3; np++)
 			ASSERT_EQ(0, check_requant_px(_metadata, t, np, n));
 	for (call = 0; call < CALLS / 40; call++) {
-		n = call % 50 == 0 ? rng_range(1, 1024) : rng_range(1, 80);
+		n = pick_len(call, 50, 1024, 80);
 		np = rng_range(1, 40);
 		ASSERT_EQ(0, check_requant_px(_metadata, t, np, n));
 	}
@@ -1414,14 +1286,14 @@ static int check_tile32(struct __test_metadata *_metadata,
 
 static void run_tile32(struct __test_metadata *_metadata, const char *name)
 {
-	const struct vis_kernels *t = vis_kernels_by_name(name);
+	const struct vis_kernels *t;
 	u32 call, np, kb;
 
+	t = start_table(_metadata, name, 0x5eed000a);
 	if (!t)
-		SKIP(return, "%s: not supported by this CPU or build", name);
+		return;
 	if (!t->block4_tile32)
 		SKIP(return, "%s: no block4_tile32", name);
-	rng_seed(0x5eed000a);
 	for (np = 1; np <= VIS_BLOCK4_TILE32; np++)
 		for (kb = 1; kb <= 12; kb++)
 			ASSERT_EQ(0, check_tile32(_metadata, t, np, kb,
@@ -1433,7 +1305,7 @@ static void run_tile32(struct __test_metadata *_metadata, const char *name)
 				  FILL_MIN));
 	for (call = 0; call < CALLS / 60; call++) {
 		np = rng_range(1, VIS_BLOCK4_TILE32);
-		kb = call % 20 == 0 ? rng_range(1, 600) : rng_range(1, 40);
+		kb = pick_len(call, 20, 600, 40);
 		ASSERT_EQ(0, check_tile32(_metadata, t, np, kb,
 					  rng_range(1, call % 7 ? 4 : 40),
 					  pick_zp(), pick_fill(), pick_fill()));
