@@ -231,6 +231,18 @@ static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max,
 	return 0;
 }
 
+/* parse_num() for a 32-bit option; @max fits in 32 bits. */
+static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
+		     uint32_t *out)
+{
+	uint64_t v;
+
+	if (parse_num(opt, s, min, max, &v))
+		return EXIT_USAGE;
+	*out = v;
+	return 0;
+}
+
 static int parse_fourcc(const char *s, uint32_t *out)
 {
 	char c[4] = { ' ', ' ', ' ', ' ' };
@@ -279,6 +291,36 @@ enum {
 	OPT_CAMERA_PATH,
 };
 
+/* One of the camera options (OPT_FORMAT...) into @cam; 0 or EXIT_USAGE. */
+static int parse_cam_opt(int opt, const char *arg,
+			 struct vision_camera_config *cam)
+{
+	switch (opt) {
+	case OPT_FORMAT:
+		return parse_fourcc(arg, &cam->fourcc);
+	case OPT_SIZE:
+		return parse_size(arg, &cam->width, &cam->height);
+	case OPT_BUFFERS:
+		return parse_u32("--buffers", arg, 2, 32, &cam->num_buffers);
+	case OPT_TIMEOUT:
+		return parse_u32("--timeout", arg, 1, 3600000,
+				 &cam->timeout_ms);
+	default: /* OPT_CAMERA_PATH */
+		if (!strcmp(arg, "zero-copy"))
+			cam->flags = 0;
+		else if (!strcmp(arg, "dmabuf"))
+			cam->flags = VISION_CAMERA_NO_ZERO_COPY;
+		else if (!strcmp(arg, "copy"))
+			cam->flags = VISION_CAMERA_NO_ZERO_COPY |
+				     VISION_CAMERA_NO_DMABUF;
+		else
+			return usage_error(
+				"--camera-path: '%s' is not zero-copy, dmabuf or copy",
+				arg);
+		return 0;
+	}
+}
+
 /* Returns -1 to go on, else the exit status (--help, errors). */
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -306,7 +348,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool images = false;
-	uint64_t v;
 	int c, i;
 
 	/* Room for every argument: --images takes any number of paths. */
@@ -342,14 +383,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->feed = optarg;
 			break;
 		case 'n':
-			if (parse_num("--frames", optarg, 1, UINT64_MAX, &v))
+			if (parse_num("--frames", optarg, 1, UINT64_MAX,
+				      &o->frames))
 				return EXIT_USAGE;
-			o->frames = v;
 			break;
 		case 'k':
-			if (parse_num("--top-k", optarg, 1, 65535, &v))
+			if (parse_u32("--top-k", optarg, 1, 65535, &o->top_k))
 				return EXIT_USAGE;
-			o->top_k = v;
 			break;
 		case 'd':
 			o->device = optarg;
@@ -364,39 +404,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->quiet = true;
 			break;
 		case OPT_FORMAT:
-			if (parse_fourcc(optarg, &o->cam.fourcc))
-				return EXIT_USAGE;
-			o->cam_set = true;
-			break;
 		case OPT_SIZE:
-			if (parse_size(optarg, &o->cam.width, &o->cam.height))
-				return EXIT_USAGE;
-			o->cam_set = true;
-			break;
 		case OPT_BUFFERS:
-			if (parse_num("--buffers", optarg, 2, 32, &v))
-				return EXIT_USAGE;
-			o->cam.num_buffers = v;
-			o->cam_set = true;
-			break;
 		case OPT_TIMEOUT:
-			if (parse_num("--timeout", optarg, 1, 3600000, &v))
-				return EXIT_USAGE;
-			o->cam.timeout_ms = v;
-			o->cam_set = true;
-			break;
 		case OPT_CAMERA_PATH:
-			if (!strcmp(optarg, "zero-copy"))
-				o->cam.flags = 0;
-			else if (!strcmp(optarg, "dmabuf"))
-				o->cam.flags = VISION_CAMERA_NO_ZERO_COPY;
-			else if (!strcmp(optarg, "copy"))
-				o->cam.flags = VISION_CAMERA_NO_ZERO_COPY |
-					       VISION_CAMERA_NO_DMABUF;
-			else
-				return usage_error(
-					"--camera-path: '%s' is not zero-copy, dmabuf or copy",
-					optarg);
+			if (parse_cam_opt(c, optarg, &o->cam))
+				return EXIT_USAGE;
 			o->cam_set = true;
 			break;
 		case 'i':
