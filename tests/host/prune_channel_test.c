@@ -416,6 +416,44 @@ static double max_rel(const float *a, const float *b, size_t n)
 	return d / (1 + m);
 }
 
+/* Held-out inputs the exactness tests compare outputs on. */
+#define NT 16
+
+/*
+ * @g's output on the NT inputs @xt (@in wide) into @y0 (@out wide), then
+ * @g pruned at @sparsity on @x into @rep, which must succeed.
+ */
+static void prune_after_run(struct __test_metadata *_metadata,
+			    struct vis_graph *g, const float *x,
+			    const float *xt, size_t in, size_t out, float *y0,
+			    double sparsity, bool reco,
+			    struct prune_channel_report *rep)
+{
+	struct vis_error err = { { 0 } };
+
+	ASSERT_EQ(0, run(g, xt, NT, in, out, y0));
+	ASSERT_EQ(0, prune_at(g, x, sparsity, reco, rep, &err))
+	TH_LOG("%s", err.msg);
+}
+
+/* The pruned @g's output on @xt is still @y0 (see prune_after_run()). */
+static void expect_unchanged(struct __test_metadata *_metadata,
+			     const struct vis_graph *g, const float *xt,
+			     size_t in, size_t out, const float *y0,
+			     const char *what, bool reco)
+{
+	float *y1 = malloc(sizeof(*y1) * NT * out);
+	double d;
+
+	ASSERT_NE(NULL, y1);
+	ASSERT_EQ(0, run(g, xt, NT, in, out, y1));
+	d = max_rel(y1, y0, NT * out);
+	TH_LOG("%s, %s: max output change %.3g", what,
+	       reco ? "re-solved" : "bias only", d);
+	EXPECT_LT(d, 1e-6);
+	free(y1);
+}
+
 /*
  * Graph A with conv1 channels 2 and 4 and conv2 channels 1 and 3 giving
  * out exactly 0 or a constant: removing them changes nothing.
@@ -423,16 +461,14 @@ static double max_rel(const float *a, const float *b, size_t n)
 TEST(zero_channels_change_nothing)
 {
 	struct prune_channel_report rep;
-	struct vis_error err = { { 0 } };
-	float *x = inputs(NCAL, A_IN, 4), *xt = inputs(16, A_IN, 4);
-	float y0[16 * A_OUT], y1[16 * A_OUT];
+	float *x = inputs(NCAL, A_IN, 4), *xt = inputs(NT, A_IN, 4);
+	float y0[NT * A_OUT];
 	int reco;
 
 	ASSERT_NE(NULL, x);
 	ASSERT_NE(NULL, xt);
 	for (reco = 0; reco < 2; reco++) {
 		struct vis_graph *g = graph_a(2);
-		double d;
 
 		ASSERT_NE(NULL, g);
 		zero_filter(g, A_CONV1, 2, 0);
@@ -441,17 +477,13 @@ TEST(zero_channels_change_nothing)
 		zero_filter(g, A_CONV2, 1, 0);
 		/* HardSwish(0.7): a constant channel. */
 		zero_filter(g, A_CONV2, 3, 0.7f);
-		ASSERT_EQ(0, run(g, xt, 16, A_IN, A_OUT, y0));
 		/* round(0.34 * 6) = round(0.34 * 5) = 2 */
-		ASSERT_EQ(0, prune_at(g, x, 0.34, reco, &rep, &err))
-		TH_LOG("%s", err.msg);
+		prune_after_run(_metadata, g, x, xt, A_IN, A_OUT, y0, 0.34,
+				reco, &rep);
 		ASSERT_EQ(4, wt(g, A_CONV1, 1)->dims[0]);
 		ASSERT_EQ(3, wt(g, A_CONV2, 1)->dims[0]);
-		ASSERT_EQ(0, run(g, xt, 16, A_IN, A_OUT, y1));
-		d = max_rel(y1, y0, 16 * A_OUT);
-		TH_LOG("graph A, %s: max output change %.3g",
-		       reco ? "re-solved" : "bias only", d);
-		EXPECT_LT(d, 1e-6);
+		expect_unchanged(_metadata, g, xt, A_IN, A_OUT, y0, "graph A",
+				 reco);
 		prune_channel_report_free(&rep);
 		vis_graph_destroy(g);
 	}
@@ -467,24 +499,21 @@ TEST(zero_channels_change_nothing)
 TEST(zero_channels_through_depthwise)
 {
 	struct prune_channel_report rep;
-	struct vis_error err = { { 0 } };
-	float *x = inputs(NCAL, B_IN, 3), *xt = inputs(16, B_IN, 3);
-	float y0[16 * B_OUT], y1[16 * B_OUT];
+	float *x = inputs(NCAL, B_IN, 3), *xt = inputs(NT, B_IN, 3);
+	float y0[NT * B_OUT];
 	int reco;
 
 	ASSERT_NE(NULL, x);
 	ASSERT_NE(NULL, xt);
 	for (reco = 0; reco < 2; reco++) {
 		struct vis_graph *g = graph_b(3);
-		double d;
 
 		ASSERT_NE(NULL, g);
 		zero_filter(g, B_CONV1, 5, 0);
 		zero_filter(g, B_CONV2, 0, 0.4f);
-		ASSERT_EQ(0, run(g, xt, 16, B_IN, B_OUT, y0));
 		/* round(0.15 * 8) = round(0.15 * 6) = 1 */
-		ASSERT_EQ(0, prune_at(g, x, 0.15, reco, &rep, &err))
-		TH_LOG("%s", err.msg);
+		prune_after_run(_metadata, g, x, xt, B_IN, B_OUT, y0, 0.15,
+				reco, &rep);
 		ASSERT_DIMS(wt(g, B_CONV1, 1), 4, 7, 1, 1, 3);
 		ASSERT_DIMS(wt(g, B_DW, 1), 4, 7, 3, 3, 1);
 		ASSERT_DIMS(wt(g, B_DW, 2), 1, 7, 0, 0, 0);
@@ -501,11 +530,8 @@ TEST(zero_channels_through_depthwise)
 		EXPECT_FALSE(rep.layers[1].pruned);
 		EXPECT_EQ(7, rep.layers[1].kept);
 		EXPECT_NE(NULL, strstr(rep.layers[1].why, "depthwise"));
-		ASSERT_EQ(0, run(g, xt, 16, B_IN, B_OUT, y1));
-		d = max_rel(y1, y0, 16 * B_OUT);
-		TH_LOG("graph B, %s: max output change %.3g",
-		       reco ? "re-solved" : "bias only", d);
-		EXPECT_LT(d, 1e-6);
+		expect_unchanged(_metadata, g, xt, B_IN, B_OUT, y0, "graph B",
+				 reco);
 		prune_channel_report_free(&rep);
 		vis_graph_destroy(g);
 	}

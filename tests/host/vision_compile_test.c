@@ -112,6 +112,45 @@ static double vnm_top1(const char *path, const struct evalset *e, size_t n)
 	return t;
 }
 
+/* The report at @rep of tool run @r, which must have succeeded. */
+static char *eval_report(struct __test_metadata *_metadata,
+			 const struct result *r, const char *rep)
+{
+	char *json;
+
+	ASSERT_EQ(0, r->status) TH_LOG("stderr: %s", r->err);
+	json = read_all(rep, NULL);
+	ASSERT_NE(NULL, json);
+	return json;
+}
+
+/* The float model, evaluated here as the tool evaluates it. */
+static struct vis_graph *float_model(struct __test_metadata *_metadata)
+{
+	struct vis_error err = { { 0 } };
+	struct vis_graph *g = fmnist_load(FMNIST_CNN_ONNX, &err);
+
+	ASSERT_NE(NULL, g) TH_LOG("%s", err.msg);
+	return g;
+}
+
+/* The report's top-1 @key is @here, printed with 4 decimals. */
+static void expect_top1(struct __test_metadata *_metadata, const char *json,
+			const char *key, double here)
+{
+	EXPECT_LT(fabs(eval_num(json, key) - here), 1e-3)
+	TH_LOG("%s: tool %f, here %f", key, eval_num(json, key), here);
+}
+
+static void eval_free(char *json, struct vis_graph *g, struct evalset *e,
+		      struct result *r)
+{
+	free(json);
+	vis_graph_destroy(g);
+	evalset_free(e);
+	result_free(r);
+}
+
 /* ---- --eval ------------------------------------------------------------------ */
 
 /* No pruning: float and int8 top-1 as this test measures them. */
@@ -119,7 +158,6 @@ TEST(eval_float_int8)
 {
 	char vnm[] = "/tmp/vision_compile_test.vnm.XXXXXX";
 	char rep[] = "/tmp/vision_compile_test.json.XXXXXX";
-	struct vis_error err = { { 0 } };
 	struct result r;
 	struct evalset e;
 	struct vis_graph *g;
@@ -131,15 +169,12 @@ TEST(eval_float_int8)
 	RUN(&r, FMNIST_CNN_ONNX, "-o", vnm, "--calib", CALIB, "--calib-count",
 	    N_CALIB, "--eval", IMAGES, "--eval-labels", LABELS, "--eval-count",
 	    N_EVAL_S, "-r", rep);
-	ASSERT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
+	json = eval_report(_metadata, &r, rep);
 	/* Not a terminal: nothing at all on stderr. */
 	EXPECT_EQ(0, r.err_len) TH_LOG("stderr: %s", r.err);
-	json = read_all(rep, NULL);
-	ASSERT_NE(NULL, json);
 
 	ASSERT_EQ(0, evalset_load(&e));
-	g = fmnist_load(FMNIST_CNN_ONNX, &err);
-	ASSERT_NE(NULL, g) TH_LOG("%s", err.msg);
+	g = float_model(_metadata);
 	ft = fmnist_top1(g, NULL, e.ds, e.x, e.labels, N_EVAL);
 	qt = vnm_top1(vnm, &e, N_EVAL);
 	ASSERT_GT(ft, 50);
@@ -147,10 +182,8 @@ TEST(eval_float_int8)
 
 	EXPECT_EQ(N_EVAL, eval_num(json, "images"));
 	/* Printed with 4 decimals: the same count of correct images. */
-	EXPECT_LT(fabs(eval_num(json, "float_top1") - ft), 1e-3)
-	TH_LOG("tool %f, here %f", eval_num(json, "float_top1"), ft);
-	EXPECT_LT(fabs(eval_num(json, "int8_top1") - qt), 1e-3)
-	TH_LOG("tool %f, here %f", eval_num(json, "int8_top1"), qt);
+	expect_top1(_metadata, json, "float_top1", ft);
+	expect_top1(_metadata, json, "int8_top1", qt);
 	EXPECT_TRUE(isnan(eval_num(json, "pruned_top1")));
 	EXPECT_NE(NULL, strstr(json, "\"pruned_top1\": null"));
 	/* And the table's line. */
@@ -159,10 +192,7 @@ TEST(eval_float_int8)
 		 N_EVAL, ft, qt, qt - ft);
 	EXPECT_NE(NULL, strstr(r.out, line))
 	TH_LOG("no '%s' in %s", line, r.out);
-	free(json);
-	vis_graph_destroy(g);
-	evalset_free(&e);
-	result_free(&r);
+	eval_free(json, g, &e, &r);
 	unlink(vnm);
 	unlink(rep);
 }
@@ -190,15 +220,12 @@ TEST(eval_pruned)
 	RUN(&r, FMNIST_CNN_ONNX, "-o", vnm, "--calib", CALIB, "--calib-count",
 	    N_CALIB, "--prune", "0.7", "--eval", IMAGES, "--eval-labels",
 	    LABELS, "--eval-count", N_EVAL_S, "-r", rep, "-q");
-	ASSERT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
+	json = eval_report(_metadata, &r, rep);
 	EXPECT_EQ(0, r.err_len) TH_LOG("stderr: %s", r.err);
 	EXPECT_EQ(0, r.out[0]) TH_LOG("-q, yet: %s", r.out);
-	json = read_all(rep, NULL);
-	ASSERT_NE(NULL, json);
 
 	ASSERT_EQ(0, evalset_load(&e));
-	g = fmnist_load(FMNIST_CNN_ONNX, &err);
-	ASSERT_NE(NULL, g) TH_LOG("%s", err.msg);
+	g = float_model(_metadata);
 	ft = fmnist_top1(g, NULL, e.ds, e.x, e.labels, N_EVAL);
 	calib = fmnist_calib_set(100, &ncalib, &err);
 	ASSERT_NE(NULL, calib) TH_LOG("%s", err.msg);
@@ -210,16 +237,11 @@ TEST(eval_pruned)
 	qt = vnm_top1(vnm, &e, N_EVAL);
 	ASSERT_GT(pt, 50);
 
-	EXPECT_LT(fabs(eval_num(json, "float_top1") - ft), 1e-3);
-	EXPECT_LT(fabs(eval_num(json, "pruned_top1") - pt), 1e-3)
-	TH_LOG("tool %f, here %f", eval_num(json, "pruned_top1"), pt);
-	EXPECT_LT(fabs(eval_num(json, "int8_top1") - qt), 1e-3)
-	TH_LOG("tool %f, here %f", eval_num(json, "int8_top1"), qt);
+	expect_top1(_metadata, json, "float_top1", ft);
+	expect_top1(_metadata, json, "pruned_top1", pt);
+	expect_top1(_metadata, json, "int8_top1", qt);
 	free(calib);
-	free(json);
-	vis_graph_destroy(g);
-	evalset_free(&e);
-	result_free(&r);
+	eval_free(json, g, &e, &r);
 	unlink(vnm);
 	unlink(rep);
 }
@@ -235,7 +257,6 @@ TEST(eval_class_folders)
 	char dir[] = "/tmp/vision_compile_test.XXXXXX";
 	char vnm[PATH_MAX], rep[PATH_MAX], p[PATH_MAX];
 	struct vis_image img = { 0 };
-	struct vis_error err = { { 0 } };
 	struct vis_graph *g;
 	struct result r;
 	struct evalset e;
@@ -259,23 +280,15 @@ TEST(eval_class_folders)
 	vis_image_release(&img);
 	RUN(&r, FMNIST_CNN_ONNX, "-o", vnm, "--calib", CALIB, "--calib-count",
 	    N_CALIB, "--eval", dir, "-r", rep, "-q");
-	ASSERT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
-	json = read_all(rep, NULL);
-	ASSERT_NE(NULL, json);
-	g = fmnist_load(FMNIST_CNN_ONNX, &err);
-	ASSERT_NE(NULL, g) TH_LOG("%s", err.msg);
+	json = eval_report(_metadata, &r, rep);
+	g = float_model(_metadata);
 	/* The same images in another order: the same top-1. */
 	ft = fmnist_top1(g, NULL, e.ds, e.x, e.labels, N_FOLDER);
 	qt = vnm_top1(vnm, &e, N_FOLDER);
 	EXPECT_EQ(N_FOLDER, eval_num(json, "images"));
-	EXPECT_LT(fabs(eval_num(json, "float_top1") - ft), 1e-3)
-	TH_LOG("tool %f, here %f", eval_num(json, "float_top1"), ft);
-	EXPECT_LT(fabs(eval_num(json, "int8_top1") - qt), 1e-3)
-	TH_LOG("tool %f, here %f", eval_num(json, "int8_top1"), qt);
-	free(json);
-	vis_graph_destroy(g);
-	evalset_free(&e);
-	result_free(&r);
+	expect_top1(_metadata, json, "float_top1", ft);
+	expect_top1(_metadata, json, "int8_top1", qt);
+	eval_free(json, g, &e, &r);
 	for (i = 0; i < N_FOLDER; i++) {
 		snprintf(p, sizeof(p), "%s/%d/%03d.png", dir, e.labels[i], i);
 		unlink(p);
