@@ -23,21 +23,13 @@
 #include "vis_ops.h"
 #include "vis_quant.h"
 
-/* Operands of the element loops, decoded once per call of run(). */
+/*
+ * Operands of the element loops, decoded once per call of run(): ADD's,
+ * as the kernel tables take them, and MUL's output left shift.
+ */
 struct vis_bin_args {
-	s32 zp1;
-	s32 zp2;
-	s32 zp_out;
-	s32 lshift;
-	s32 m1;
-	s32 m2;
-	s32 m_out;
-	s32 rs1;
-	s32 rs2;
-	s32 rs_out;
+	struct vis_add_args add;
 	s32 out_lshift;
-	s32 lo;
-	s32 hi;
 };
 
 /* Shapes and operands common to ADD and MUL. */
@@ -139,13 +131,13 @@ static __always_inline s32 vis_srdhm_pos(s32 a, s32 b)
 static __always_inline s8 vis_add_elem(s32 x, s32 y,
 				       const struct vis_bin_args *p)
 {
-	s32 a = (s32)((u32)(x - p->zp1) << p->lshift);
-	s32 b = (s32)((u32)(y - p->zp2) << p->lshift);
-	s32 s1 = vis_rdbpot(vis_srdhm_pos(a, p->m1), p->rs1);
-	s32 s2 = vis_rdbpot(vis_srdhm_pos(b, p->m2), p->rs2);
-	s32 r = vis_rdbpot(vis_srdhm_pos(s1 + s2, p->m_out), p->rs_out);
+	s32 a = (s32)((u32)(x - p->add.zp1) << p->add.lshift);
+	s32 b = (s32)((u32)(y - p->add.zp2) << p->add.lshift);
+	s32 s1 = vis_rdbpot(vis_srdhm_pos(a, p->add.m1), p->add.rs1);
+	s32 s2 = vis_rdbpot(vis_srdhm_pos(b, p->add.m2), p->add.rs2);
+	s32 r = vis_rdbpot(vis_srdhm_pos(s1 + s2, p->add.m_out), p->add.rs_out);
 
-	return vis_sat8(r + p->zp_out, p->lo, p->hi);
+	return vis_sat8(r + p->add.zp_out, p->add.lo, p->add.hi);
 }
 
 /*
@@ -159,14 +151,14 @@ static __always_inline s8 vis_add_elem(s32 x, s32 y,
 static __always_inline s8 vis_mul_elem(s32 x, s32 y,
 				       const struct vis_bin_args *p)
 {
-	s32 prod = (x - p->zp1) * (y - p->zp2);
+	s32 prod = (x - p->add.zp1) * (y - p->add.zp2);
 	s32 r = vis_rdbpot(vis_srdhm_pos((s32)((u32)prod << p->out_lshift),
-					 p->m_out),
-			   p->rs_out);
-	s32 lo = p->lo - p->zp_out, hi = p->hi - p->zp_out;
+					 p->add.m_out),
+			   p->add.rs_out);
+	s32 lo = p->add.lo - p->add.zp_out, hi = p->add.hi - p->add.zp_out;
 
 	r = r < lo ? lo : r > hi ? hi : r;
-	return (s8)(r + p->zp_out);
+	return (s8)(r + p->add.zp_out);
 }
 
 /*
@@ -215,36 +207,22 @@ static __always_inline void vis_bin_loop(const s8 *a, u32 as, const s8 *b,
 void vis_add_s8_ref(const s8 *a, const s8 *b, s8 *out, u32 n,
 		    const struct vis_add_args *aa)
 {
-	const struct vis_bin_args p = {
-		.zp1 = aa->zp1,
-		.zp2 = aa->zp2,
-		.zp_out = aa->zp_out,
-		.lshift = aa->lshift,
-		.m1 = aa->m1,
-		.m2 = aa->m2,
-		.m_out = aa->m_out,
-		.rs1 = aa->rs1,
-		.rs2 = aa->rs2,
-		.rs_out = aa->rs_out,
-		.lo = aa->lo,
-		.hi = aa->hi,
-	};
+	const struct vis_bin_args p = { .add = *aa };
 
 	vis_bin_loop(a, 1, b, 1, out, n, &p, false);
 }
 
 /*
  * Constant steps: one specialised loop per layout; ADD of two advancing
- * inputs goes to the kernel table (@k), with its operands @aa.
+ * inputs goes to the kernel table (@k).
  */
 static __always_inline void vis_bin_span(const struct vis_kernels *k,
-					 const struct vis_add_args *aa,
 					 const s8 *a, bool a_adv, const s8 *b,
 					 bool b_adv, s8 *out, u32 n,
 					 const struct vis_bin_args *p, bool mul)
 {
 	if (a_adv && b_adv && !mul)
-		k->add_s8(a, b, out, n, aa);
+		k->add_s8(a, b, out, n, &p->add);
 	else if (a_adv && b_adv)
 		vis_bin_loop(a, 1, b, 1, out, n, p, mul);
 	else if (a_adv)
@@ -271,20 +249,6 @@ static __always_inline void vis_bin_run(const struct vis_exec *x,
 	const s8 *b = vis_tensor_data(x, op->inputs[1]);
 	s8 *out = vis_tensor_out(x, op->output);
 	u32 h = o->shape[1], w = o->shape[2], c = o->shape[3];
-	const struct vis_add_args aa = {
-		.zp1 = p->zp1,
-		.zp2 = p->zp2,
-		.zp_out = p->zp_out,
-		.lshift = p->lshift,
-		.m1 = p->m1,
-		.m2 = p->m2,
-		.m_out = p->m_out,
-		.rs1 = p->rs1,
-		.rs2 = p->rs2,
-		.rs_out = p->rs_out,
-		.lo = p->lo,
-		.hi = p->hi,
-	};
 	u32 sa[4], sb[4], spans, len, as, bs;
 	bool a_adv, b_adv;
 	u32 r, px;
@@ -312,9 +276,9 @@ static __always_inline void vis_bin_run(const struct vis_exec *x,
 		s8 *orow = out + (size_t)r * w * c;
 
 		for (px = 0; px < spans; px++)
-			vis_bin_span(x->k, &aa, ar + px * as, a_adv,
-				     br + px * bs, b_adv,
-				     orow + (size_t)px * len, len, p, mul);
+			vis_bin_span(x->k, ar + px * as, a_adv, br + px * bs,
+				     b_adv, orow + (size_t)px * len, len, p,
+				     mul);
 	}
 }
 
@@ -326,23 +290,23 @@ static void vis_bin_args_init(const struct vis_model *m,
 	const struct vision_model_binary *bp = &op->params.binary;
 
 	memset(p, 0, sizeof(*p));
-	p->zp1 = vis_tensor(m, op->inputs[0])->zero_point;
-	p->zp2 = vis_tensor(m, op->inputs[1])->zero_point;
-	p->zp_out = vis_tensor(m, op->output)->zero_point;
-	p->m_out = bp->output.multiplier;
-	p->lo = bp->act_min;
-	p->hi = bp->act_max;
+	p->add.zp1 = vis_tensor(m, op->inputs[0])->zero_point;
+	p->add.zp2 = vis_tensor(m, op->inputs[1])->zero_point;
+	p->add.zp_out = vis_tensor(m, op->output)->zero_point;
+	p->add.m_out = bp->output.multiplier;
+	p->add.lo = bp->act_min;
+	p->add.hi = bp->act_max;
 	if (mul) {
 		p->out_lshift = bp->output.shift > 0 ? bp->output.shift : 0;
-		p->rs_out = bp->output.shift > 0 ? 0 : -bp->output.shift;
+		p->add.rs_out = bp->output.shift > 0 ? 0 : -bp->output.shift;
 		return;
 	}
-	p->lshift = bp->left_shift;
-	p->m1 = bp->input1.multiplier;
-	p->m2 = bp->input2.multiplier;
-	p->rs1 = -bp->input1.shift;
-	p->rs2 = -bp->input2.shift;
-	p->rs_out = -bp->output.shift;
+	p->add.lshift = bp->left_shift;
+	p->add.m1 = bp->input1.multiplier;
+	p->add.m2 = bp->input2.multiplier;
+	p->add.rs1 = -bp->input1.shift;
+	p->add.rs2 = -bp->input2.shift;
+	p->add.rs_out = -bp->output.shift;
 }
 
 /* ---- ADD ---------------------------------------------------------------- */
