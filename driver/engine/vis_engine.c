@@ -60,6 +60,26 @@ void vis_engine_op_run(const struct vis_exec *x, u32 op, u32 begin, u32 end)
 		vis_op_desc_get(o->type)->run(x, o, begin, end);
 }
 
+void vis_model_prepare(const struct vis_model *m, u8 *buf)
+{
+	u64 *off = (u64 *)buf, pos = vis_prepared_table_size(m), size;
+	u32 op;
+
+	for (op = 0; op < m->num_ops; op++) {
+		const struct vision_model_op *o = &m->ops[op];
+		const struct vis_op_desc *d = vis_op_desc_get(o->type);
+
+		off[op] = 0;
+		size = d->prepared_size ? d->prepared_size(m, o) : 0;
+		if (!size)
+			continue;
+		off[op] = pos;
+		d->prepare(m, o, buf + pos);
+		pos += ALIGN(size, VIS_PREPARED_ALIGN);
+		vis_cond_resched();
+	}
+}
+
 int vis_engine_run(const struct vis_exec *x)
 {
 	const struct vis_model *m = x->model;

@@ -64,6 +64,10 @@ struct vis_engine_error {
  * @arena_size: activation memory needed, bytes
  * @scratch_size: per-worker scratch memory vis_engine_op_run() needs
  * @macs: multiply-accumulates of one inference (for reports)
+ * @prepared_size: bytes of the weights laid out for the kernels that
+ *	vis_model_prepare() writes; 0 when no operator has any
+ * @prepared: NULL, or those bytes, set by the model's owner after
+ *	vis_model_prepare(); must stay valid and unchanged while in use
  */
 struct vis_model {
 	const u8 *blob;
@@ -83,6 +87,8 @@ struct vis_model {
 	u64 arena_size;
 	u64 scratch_size;
 	u64 macs;
+	u64 prepared_size;
+	const u8 *prepared;
 };
 
 /**
@@ -99,6 +105,19 @@ struct vis_model {
  */
 int vis_model_validate(struct vis_model *m, const void *blob, u64 size,
 		       struct vis_engine_error *err);
+
+/**
+ * vis_model_prepare() - lay out a model's weights for the kernels, once
+ * @m: validated model
+ * @buf: @m->prepared_size bytes, 64-byte aligned
+ *
+ * Operators then read weights already in the form their kernels take
+ * (packed dense convolutions: rows interleaved, sums and folded biases
+ * precomputed) instead of preparing them on every run. Optional: a model
+ * whose @prepared is NULL gives the same results, bit for bit, more
+ * slowly. The layout does not depend on the kernel table.
+ */
+void vis_model_prepare(const struct vis_model *m, u8 *buf);
 
 /**
  * vis_model_name() - a name from the names section
@@ -210,7 +229,10 @@ struct vis_add_args {
  *	@hi), the sum taken modulo 2^32, MBQM as vis_mbqm(); every @rq[i]
  *	valid (vis_check_requant()), -128 <= @lo <= @hi <= 127
  * @gemm_s8_packed: @np (1..%VIS_GEMM_PIX) patches of @k int8 values (@k a
- *	multiple of 4; patch p at @a + p * @lda) times @n weight rows packed
+ *	multiple of 4; patch p at @a + p * @lda), stored biased to unsigned
+ *	(byte i holds a[p][i] XOR 0x80, that is a[p][i] + 128, so SIMD
+ *	kernels can feed them to unsigned-by-signed products as they are),
+ *	times @n weight rows packed
  *	%VIS_GEMM_NR to a block: row j * %VIS_GEMM_NR + r, value i at @bp[j *
  *	%VIS_GEMM_NR * @k + (i / 4) * 4 * %VIS_GEMM_NR + r * 4 + i % 4], rows
  *	past @n zero; @bsum[r] the sum of row r, for the ALIGN(@n,
@@ -251,6 +273,10 @@ struct vis_add_args {
  *	@ny, @nx, @c >= 1, -128 <= @lo <= @hi <= 127; nothing else is read
  * @add_s8: @n elements of ADD, out[i] from @a[i] and @b[i] as &struct
  *	vis_add_args says
+ * @copy_flip: @dst[i] = @src[i] XOR @flip for i < @n (the buffers do not
+ *	overlap; nothing else written); gathers patches biased for
+ *	@gemm_s8_packed. NULL when the table has no faster way than
+ *	vis_copy_flip_ref()
  */
 struct vis_kernels {
 	const char *name;
@@ -262,7 +288,7 @@ struct vis_kernels {
 	void (*requant_s8)(const s32 *acc, const s32 *bias,
 			   const struct vision_model_requant *rq, u32 n, s32 zp,
 			   s32 lo, s32 hi, s8 *out);
-	void (*gemm_s8_packed)(const s8 *a, u32 np, size_t lda, const s8 *bp,
+	void (*gemm_s8_packed)(const u8 *a, u32 np, size_t lda, const s8 *bp,
 			       const s32 *bsum, u32 n, u32 k, s32 *acc,
 			       u32 ldc);
 	void (*dw_conv)(const struct vis_dw_args *a);
@@ -281,6 +307,7 @@ struct vis_kernels {
 			 s32 lo, s32 hi, s8 *out);
 	void (*add_s8)(const s8 *a, const s8 *b, s8 *out, u32 n,
 		       const struct vis_add_args *p);
+	void (*copy_flip)(s8 *dst, const s8 *src, size_t n, u8 flip);
 };
 
 /* Rows per packed block and most patches per gemm_s8_packed call. */
@@ -338,6 +365,9 @@ void vis_max_pool_ref(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
 void vis_add_s8_ref(const s8 *a, const s8 *b, s8 *out, u32 n,
 		    const struct vis_add_args *p);
 
+/* The portable copy_flip, for tables without their own. */
+void vis_copy_flip_ref(s8 *dst, const s8 *src, size_t n, u8 flip);
+
 /* The element-wise members of the x86 SIMD tables (vis_simd_x86_*_elt.c). */
 void vis_max_pool_avx2(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
 		       s32 lo, s32 hi, s8 *out);
@@ -345,6 +375,7 @@ void vis_max_pool_avx512(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
 			 s32 lo, s32 hi, s8 *out);
 void vis_add_s8_avx512(const s8 *a, const s8 *b, s8 *out, u32 n,
 		       const struct vis_add_args *p);
+void vis_copy_flip_avx512(s8 *dst, const s8 *src, size_t n, u8 flip);
 
 /* The portable reference every SIMD table must match bit for bit. */
 extern const struct vis_kernels vis_kernels_portable;

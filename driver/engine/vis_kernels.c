@@ -188,14 +188,14 @@ static void vis_requant_px_portable(const s32 *acc, u32 np, u32 ldacc,
 	}
 }
 
-static void vis_gemm_s8_packed_portable(const s8 *a, u32 np, size_t lda,
+static void vis_gemm_s8_packed_portable(const u8 *a, u32 np, size_t lda,
 					const s8 *bp, const s32 *bsum, u32 n,
 					u32 k, s32 *acc, u32 ldc)
 {
 	u32 p, r, i;
 
 	for (p = 0; p < np; p++) {
-		const s8 *ap = a + p * lda;
+		const u8 *ap = a + p * lda;
 
 		for (r = 0; r < n; r++) {
 			const s8 *br =
@@ -205,12 +205,36 @@ static void vis_gemm_s8_packed_portable(const s8 *a, u32 np, size_t lda,
 			s32 sum = 0;
 
 			for (i = 0; i < k; i++)
-				sum += (s32)ap[i] *
+				sum += (s32)(s8)(ap[i] ^ 0x80) *
 				       (s32)br[(i / 4) * 4 * VIS_GEMM_NR +
 					       i % 4];
 			acc[(size_t)p * ldc + r] = sum;
 		}
 	}
+}
+
+/*
+ * In 8-byte words, the last one overlapping: biasing a patch costs little
+ * more than copying it.
+ */
+void vis_copy_flip_ref(s8 *dst, const s8 *src, size_t n, u8 flip)
+{
+	u64 f = 0x0101010101010101ULL * flip, v;
+	size_t i;
+
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			dst[i] = (s8)(src[i] ^ flip);
+		return;
+	}
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&v, src + i, 8);
+		v ^= f;
+		memcpy(dst + i, &v, 8);
+	}
+	memcpy(&v, src + n - 8, 8);
+	v ^= f;
+	memcpy(dst + n - 8, &v, 8);
 }
 
 void vis_max_pool_ref(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
@@ -243,6 +267,7 @@ const struct vis_kernels vis_kernels_portable = {
 	.requant_px = vis_requant_px_portable,
 	.max_pool = vis_max_pool_ref,
 	.add_s8 = vis_add_s8_ref,
+	.copy_flip = vis_copy_flip_ref,
 };
 
 static bool vis_cpu_any(void)

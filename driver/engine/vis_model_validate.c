@@ -467,11 +467,23 @@ static int vis_check_ops(struct vis_model *m, u32 *produced,
 		if (d->scratch)
 			m->scratch_size =
 				max(m->scratch_size, d->scratch(m, op));
+		/* Each operator's part is bounded; the sum saturates. */
+		if (d->prepared_size &&
+		    check_add_overflow(m->prepared_size,
+				       ALIGN(d->prepared_size(m, op),
+					     VIS_PREPARED_ALIGN),
+				       &m->prepared_size))
+			m->prepared_size = U64_MAX;
 		if (check_mul_overflow((u64)d->units(m, op),
 				       d->unit_macs(m, op), &macs) ||
 		    check_add_overflow(m->macs, macs, &m->macs))
 			m->macs = U64_MAX;
 	}
+	/* Too much to prepare: the model runs unprepared. */
+	if (m->prepared_size == U64_MAX)
+		m->prepared_size = 0;
+	else if (m->prepared_size)
+		m->prepared_size += vis_prepared_table_size(m);
 	return 0;
 }
 

@@ -50,6 +50,8 @@
 #define VIS_CONV_PACK 262144
 #define VIS_CONV_PACK_ROWS 1024
 #define VIS_CONV_PACK_MIN_PIX 64
+/* Longest K of a prepared convolution: bounds its patch scratch. */
+#define VIS_CONV_PREP_MAX_K 8192
 /* Longest K whose int32 accumulation cannot overflow. */
 #define VIS_CONV_MAX_K VIS_GEMM_MAX_K
 
@@ -223,16 +225,62 @@ static u64 vis_conv2d_unit_macs(const struct vis_model *m,
 	return (u64)g.ow * g.cout * g.k;
 }
 
-struct vis_conv_pscratch {
+/*
+ * One group's weights as gemm_s8_packed() takes them, with what its
+ * epilogue needs: prepared once per model (vis_model_prepare()), or per
+ * run() in scratch.
+ */
+struct vis_conv_pgroup {
 	u64 bsum; /* s32[rows16] row sums */
-	u64 bias; /* s32[rows16] folded bias */
-	u64 acc; /* s32[GEMM_PIX * rows16] */
-	u64 patch; /* s8[GEMM_PIX * kpad] */
-	u64 pw; /* s8[rows16 * kpad] packed weights */
+	u64 bias; /* s32[rows16] bias with -in_zp * bsum folded in */
 	u64 mult; /* s32[rows16] multipliers, for requant_px() */
 	u64 shift; /* s32[rows16] their shifts */
+	u64 pw; /* s8[rows16 * kpad] packed weights */
 	u64 size;
 };
+
+static void vis_conv_pgroup_layout(const struct vis_conv_geom *g,
+				   struct vis_conv_pgroup *l)
+{
+	u64 rows16 = ALIGN(g->cgo, VIS_GEMM_NR);
+	u64 off = 0;
+
+	l->bsum = off;
+	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
+	l->bias = off;
+	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
+	l->mult = off;
+	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
+	l->shift = off;
+	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
+	l->pw = off;
+	off += ALIGN(rows16 * g->kpad, VIS_CONV_SALIGN);
+	l->size = off;
+}
+
+/* Scratch of the packed strategy: a group (unless prepared), then these. */
+struct vis_conv_pscratch {
+	u64 acc; /* s32[GEMM_PIX * rows16] */
+	u64 patch; /* u8[GEMM_PIX * kpad], biased */
+	u64 size;
+};
+
+static void vis_conv_pscratch_layout(const struct vis_conv_geom *g,
+				     bool prepared, struct vis_conv_pscratch *s)
+{
+	struct vis_conv_pgroup l;
+	u64 off = 0;
+
+	vis_conv_pgroup_layout(g, &l);
+	if (!prepared)
+		off = l.size;
+	s->acc = off;
+	off += ALIGN((u64)VIS_GEMM_PIX * ALIGN(g->cgo, VIS_GEMM_NR) * 4,
+		     VIS_CONV_SALIGN);
+	s->patch = off;
+	off += ALIGN((u64)VIS_GEMM_PIX * g->kpad, VIS_CONV_SALIGN);
+	s->size = off;
+}
 
 static bool vis_conv_pack_fits(const struct vis_conv_geom *g)
 {
@@ -240,27 +288,16 @@ static bool vis_conv_pack_fits(const struct vis_conv_geom *g)
 	       (u64)ALIGN(g->cgo, VIS_GEMM_NR) * g->kpad <= VIS_CONV_PACK;
 }
 
-static void vis_conv_pscratch_layout(const struct vis_conv_geom *g,
-				     struct vis_conv_pscratch *s)
+/*
+ * Dense, not depthwise, and enough rows and reduction that the packed
+ * copy is at most a few times the weights' own size (rows16 <= 2 * cgo,
+ * kpad <= 2 * k, the int32 tables <= 16 bytes per weight row): the
+ * prepared data stay bounded by the model's size.
+ */
+static bool vis_conv_prep_ok(const struct vis_conv_geom *g)
 {
-	u64 rows16 = ALIGN(g->cgo, VIS_GEMM_NR);
-	u64 off = 0;
-
-	s->bsum = off;
-	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
-	s->bias = off;
-	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
-	s->acc = off;
-	off += ALIGN(VIS_GEMM_PIX * rows16 * 4, VIS_CONV_SALIGN);
-	s->patch = off;
-	off += ALIGN((u64)VIS_GEMM_PIX * g->kpad, VIS_CONV_SALIGN);
-	s->pw = off;
-	off += ALIGN(rows16 * g->kpad, VIS_CONV_SALIGN);
-	s->mult = off;
-	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
-	s->shift = off;
-	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
-	s->size = off;
+	return !g->block4 && !g->depthwise && g->cgo >= VIS_GEMM_NR &&
+	       g->k >= 8 && g->kpad <= VIS_CONV_PREP_MAX_K;
 }
 
 static u64 vis_conv2d_scratch(const struct vis_model *m,
@@ -278,7 +315,13 @@ static u64 vis_conv2d_scratch(const struct vis_model *m,
 	if (vis_conv_pack_fits(&g)) {
 		struct vis_conv_pscratch ps;
 
-		vis_conv_pscratch_layout(&g, &ps);
+		vis_conv_pscratch_layout(&g, false, &ps);
+		return max(s.size, ps.size);
+	}
+	if (vis_conv_prep_ok(&g)) {
+		struct vis_conv_pscratch ps;
+
+		vis_conv_pscratch_layout(&g, true, &ps);
 		return max(s.size, ps.size);
 	}
 	return s.size;
@@ -299,9 +342,12 @@ struct vis_conv_run {
 	s32 in_zp, out_zp;
 };
 
-/* The patch of output pixel (oy, ox), zero-padded to Kpad. */
+/*
+ * The patch of output pixel (oy, ox), zero-padded to Kpad, each byte XOR
+ * @flip.
+ */
 static void vis_conv_gather(const struct vis_conv_run *c, s8 *dst,
-			    const s8 *img, u32 oy, u32 ox, u32 ci0)
+			    const s8 *img, u32 oy, u32 ox, u32 ci0, u8 flip)
 {
 	const struct vis_conv_geom *g = c->g;
 	const struct vis_im2col im = {
@@ -312,6 +358,8 @@ static void vis_conv_gather(const struct vis_conv_run *c, s8 *dst,
 		.kh = g->kh,
 		.kw = g->kw,
 		.cgi = g->cgi,
+		.flip = flip,
+		.copy_flip = c->x->k->copy_flip ?: vis_copy_flip_ref,
 	};
 
 	vis_im2col_patch(&im, dst, img, oy, ox, ci0, (s8)c->in_zp, g->kpad);
@@ -373,7 +421,8 @@ static void vis_conv_row(struct vis_conv_run *c, u32 unit, u32 grp, u32 co0,
 			for (p = 0; p < np; p++)
 				vis_conv_gather(c,
 						c->patch + (size_t)p * g->kpad,
-						img, oy, ox + p, grp * g->cgi);
+						img, oy, ox + p, grp * g->cgi,
+						0);
 			a = c->patch;
 		}
 		for (r0 = 0; r0 < nr; r0 += VIS_CONV_ROWS) {
@@ -459,14 +508,10 @@ static void vis_conv_run_gemm(const struct vis_exec *x,
 }
 
 /*
- * The packed strategy, for tables with gemm_s8_packed() and weights of a
- * group small enough to pack whole into scratch: the rows are packed once
- * per call of run(), with their sums (which fold the zero point into the
- * bias), and up to %VIS_GEMM_PIX output pixels go to each kernel call. A
- * 1x1 unpadded ungrouped convolution with Cin a multiple of 4 reads its
- * patches in place at any horizontal stride.
+ * Unprepared, the packed strategy packs a group's weights into scratch on
+ * every call of run(): worth it when they fit and the packing is
+ * amortized over enough output pixels.
  */
-/* Worth it when the packing is amortized over enough output pixels. */
 static bool vis_conv_use_packed(const struct vis_exec *x,
 				const struct vis_conv_geom *g, u32 begin,
 				u32 end)
@@ -506,23 +551,86 @@ static void vis_conv_pack(const struct vis_conv_geom *g, const s8 *w, u32 rows,
 	}
 }
 
+/* Group @grp of @op laid out at @dst as &struct vis_conv_pgroup says. */
+static void vis_conv_pgroup_fill(const struct vis_model *m,
+				 const struct vision_model_op *op,
+				 const struct vis_conv_geom *g, u32 grp,
+				 u8 *dst)
+{
+	const struct vision_model_conv *p = &op->params.conv;
+	const s8 *wt =
+		(const s8 *)(m->consts + vis_tensor(m, op->inputs[1])->offset);
+	const s32 *bias =
+		(const s32 *)(m->consts + vis_tensor(m, op->inputs[2])->offset);
+	const struct vision_model_requant *rq =
+		(const struct vision_model_requant *)(m->consts + p->requant);
+	s32 in_zp = vis_tensor(m, op->inputs[0])->zero_point;
+	struct vis_conv_pgroup l;
+	u32 co0 = grp * g->cgo, i;
+	s32 *bsum, *fb, *mult, *shift;
+
+	vis_conv_pgroup_layout(g, &l);
+	bsum = (s32 *)(dst + l.bsum);
+	fb = (s32 *)(dst + l.bias);
+	mult = (s32 *)(dst + l.mult);
+	shift = (s32 *)(dst + l.shift);
+	vis_conv_pack(g, wt + (size_t)co0 * g->k, g->cgo, (s8 *)(dst + l.pw),
+		      bsum);
+	for (i = 0; i < g->cgo; i++) {
+		fb[i] = bias[co0 + i] - in_zp * bsum[i];
+		mult[i] = rq[co0 + i].multiplier;
+		shift[i] = rq[co0 + i].shift;
+	}
+}
+
+static u64 vis_conv2d_prepared_size(const struct vis_model *m,
+				    const struct vision_model_op *op)
+{
+	struct vis_conv_pgroup l;
+	struct vis_conv_geom g;
+
+	vis_conv_geom(m, op, &g);
+	if (!vis_conv_prep_ok(&g))
+		return 0;
+	vis_conv_pgroup_layout(&g, &l);
+	return l.size * g.groups;
+}
+
+static void vis_conv2d_prepare(const struct vis_model *m,
+			       const struct vision_model_op *op, u8 *dst)
+{
+	struct vis_conv_pgroup l;
+	struct vis_conv_geom g;
+	u32 grp;
+
+	vis_conv_geom(m, op, &g);
+	vis_conv_pgroup_layout(&g, &l);
+	for (grp = 0; grp < g.groups; grp++)
+		vis_conv_pgroup_fill(m, op, &g, grp, dst + grp * l.size);
+}
+
+/*
+ * The packed strategy. Each group's weights come prepared (@prep, from
+ * vis_model_prepare()) or are packed into scratch once per call of run();
+ * up to %VIS_GEMM_PIX output pixels go to each kernel call, numbered
+ * across output rows (outputs are contiguous NHWC) so that gathered
+ * patches fill whole calls. Patches are gathered biased to unsigned, as
+ * the kernel takes them (for a 1x1 convolution that is a copy of the
+ * input pixels).
+ */
 static void vis_conv_run_packed(const struct vis_exec *x,
 				const struct vision_model_op *op,
-				const struct vis_conv_geom *g, u32 begin,
-				u32 end)
+				const struct vis_conv_geom *g, const u8 *prep,
+				u32 begin, u32 end)
 {
 	const struct vis_model *m = x->model;
 	const struct vision_model_conv *p = &op->params.conv;
 	const struct vis_kernels *k = x->k;
-	const s8 *wt = vis_tensor_data(x, op->inputs[1]);
-	const s32 *bias = vis_tensor_data(x, op->inputs[2]);
 	const struct vision_model_requant *rq =
 		(const struct vision_model_requant *)(m->consts + p->requant);
 	u32 rows16 = ALIGN(g->cgo, VIS_GEMM_NR);
-	bool inplace = g->kh == 1 && g->kw == 1 && !p->pad_top &&
-		       !p->pad_left && !p->pad_bottom && !p->pad_right &&
-		       g->groups == 1 && g->k == g->kpad;
 	struct vis_conv_pscratch s;
+	struct vis_conv_pgroup l;
 	struct vis_conv_run c = {
 		.x = x,
 		.g = g,
@@ -532,77 +640,60 @@ static void vis_conv_run_packed(const struct vis_exec *x,
 		.in_zp = vis_tensor(m, op->inputs[0])->zero_point,
 		.out_zp = vis_tensor(m, op->output)->zero_point,
 	};
+	const s32 *bsum, *bias, *mult, *shift;
 	u32 grp, co0, np, i;
-	size_t lda = g->kpad;
-	s32 *bsum, *acc, *mult, *shift;
-	bool linear;
-	s8 *pw;
+	const u8 *gp;
+	s32 *acc;
 	u64 q;
 
-	vis_conv_pscratch_layout(g, &s);
-	bsum = (s32 *)(x->scratch + s.bsum);
-	c.bias = (s32 *)(x->scratch + s.bias);
+	vis_conv_pgroup_layout(g, &l);
+	vis_conv_pscratch_layout(g, prep, &s);
 	acc = (s32 *)(x->scratch + s.acc);
 	c.patch = (s8 *)(x->scratch + s.patch);
-	pw = (s8 *)(x->scratch + s.pw);
-	mult = (s32 *)(x->scratch + s.mult);
-	shift = (s32 *)(x->scratch + s.shift);
-	if (inplace)
-		lda = (size_t)p->stride_w * g->cin;
-
-	/*
-	 * Pixels of the call are numbered across its rows (outputs are
-	 * contiguous NHWC): gathered patches fill whole kernel calls. Patches
-	 * read in place may cross rows only when the input rows are
-	 * contiguous too.
-	 */
-	linear = !inplace || (p->stride_h == 1 && p->stride_w == 1);
 	for (grp = 0; grp < g->groups; grp++) {
 		co0 = grp * g->cgo;
-		vis_conv_pack(g, wt + (size_t)co0 * g->k, g->cgo, pw, bsum);
-		for (i = 0; i < g->cgo; i++) {
-			c.bias[i] = bias[co0 + i] - c.in_zp * bsum[i];
-			mult[i] = rq[co0 + i].multiplier;
-			shift[i] = rq[co0 + i].shift;
+		if (prep) {
+			gp = prep + grp * l.size;
+		} else {
+			vis_conv_pgroup_fill(m, op, g, grp, x->scratch);
+			gp = x->scratch;
 		}
+		bsum = (const s32 *)(gp + l.bsum);
+		bias = (const s32 *)(gp + l.bias);
+		mult = (const s32 *)(gp + l.mult);
+		shift = (const s32 *)(gp + l.shift);
 		for (q = (u64)begin * g->ow; q < (u64)end * g->ow; q += np) {
 			u32 u = (u32)(q / g->ow), ox = (u32)(q % g->ow);
-			const s8 *a = c.patch;
 			s8 *o = c.out + q * g->cout + co0;
 
 			np = (u32)min_t(u64, VIS_GEMM_PIX,
-					linear ? (u64)end * g->ow - q :
-						 g->ow - ox);
-			if (inplace)
-				a = c.in +
-				    (((size_t)(u / g->oh) * g->h +
-				      (size_t)(u % g->oh) * p->stride_h) *
-					     g->w +
-				     (size_t)ox * p->stride_w) *
-					    g->cin;
-			for (i = 0; !inplace && i < np; i++) {
-				u32 n = u / g->oh;
+					(u64)end * g->ow - q);
+			for (i = 0; i < np; i++) {
+				const s8 *img = c.in + (size_t)(u / g->oh) *
+							       g->h * g->w *
+							       g->cin;
 
-				vis_conv_gather(&c, c.patch + i * lda,
-						c.in + (size_t)n * g->h * g->w *
-								g->cin,
-						u % g->oh, ox, grp * g->cgi);
+				vis_conv_gather(&c,
+						c.patch + (size_t)i * g->kpad,
+						img, u % g->oh, ox,
+						grp * g->cgi, 0x80);
 				if (++ox == g->ow) {
 					ox = 0;
 					u++;
 				}
 			}
-			k->gemm_s8_packed(a, np, lda, pw, bsum, g->cgo, g->kpad,
-					  acc, rows16);
+			k->gemm_s8_packed((const u8 *)c.patch, np, g->kpad,
+					  (const s8 *)(gp + l.pw), bsum, g->cgo,
+					  g->kpad, acc, rows16);
 			if (k->requant_px) {
-				k->requant_px(acc, np, rows16, c.bias, mult,
+				k->requant_px(acc, np, rows16, bias, mult,
 					      shift, g->cgo, c.out_zp,
 					      p->act_min, p->act_max, o,
 					      g->cout);
 				continue;
 			}
 			for (i = 0; i < np; i++, o += g->cout)
-				k->requant_s8(acc + (size_t)i * rows16, c.bias,
+				k->requant_s8(acc + (size_t)i * rows16, bias,
 					      rq + co0, g->cgo, c.out_zp,
 					      p->act_min, p->act_max, o);
 		}
@@ -619,8 +710,12 @@ static void vis_conv2d_run(const struct vis_exec *x,
 		vis_conv_dw_run(x, op, begin, end);
 	else if (g.block4)
 		vis_sparse_conv_run(x, op, begin, end);
+	else if (x->k->gemm_s8_packed && vis_model_prepared_op(x->model, op))
+		vis_conv_run_packed(x, op, &g,
+				    vis_model_prepared_op(x->model, op), begin,
+				    end);
 	else if (vis_conv_use_packed(x, &g, begin, end))
-		vis_conv_run_packed(x, op, &g, begin, end);
+		vis_conv_run_packed(x, op, &g, NULL, begin, end);
 	else
 		vis_conv_run_gemm(x, op, &g, begin, end);
 }
@@ -634,4 +729,6 @@ const struct vis_op_desc vis_op_conv2d = {
 	.unit_macs = vis_conv2d_unit_macs,
 	.scratch = vis_conv2d_scratch,
 	.run = vis_conv2d_run,
+	.prepared_size = vis_conv2d_prepared_size,
+	.prepare = vis_conv2d_prepare,
 };

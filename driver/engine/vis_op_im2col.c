@@ -14,15 +14,21 @@
 #include "vis_op_im2col.h"
 
 /*
- * Copy @n bytes: short runs (the rows of a stem's patch are a few dozen
- * bytes) as 8-byte words, the last one overlapping, rather than through a
- * call of the library's memcpy().
+ * Copy @n bytes, biased with the table's copy_flip() when @g->flip says
+ * so; plain short runs (the rows of a stem's patch are a few dozen bytes)
+ * as 8-byte words, the last one overlapping, rather than through a call
+ * of the library's memcpy().
  */
-static __always_inline void vis_im2col_copy(s8 *dst, const s8 *src, size_t n)
+static __always_inline void vis_im2col_copy(const struct vis_im2col *g, s8 *dst,
+					    const s8 *src, size_t n)
 {
 	size_t i;
 	u64 v;
 
+	if (g->flip) {
+		g->copy_flip(dst, src, n, g->flip);
+		return;
+	}
 	if (n < 8 || n > 64) {
 		memcpy(dst, src, n);
 		return;
@@ -36,15 +42,17 @@ static __always_inline void vis_im2col_copy(s8 *dst, const s8 *src, size_t n)
 }
 
 /**
- * vis_im2col_patch() - gather the patch of output pixel (@oy, @ox)
- * @g: the convolution's geometry
- * @dst: receives @len bytes
- * @img: the input image of one batch entry (NHWC)
+ * vis_im2col_patch() - gather the receptive field of one output pixel
+ * @g: geometry
+ * @dst: @len bytes: the K = KH * KW * Cgi patch values, then zero padding
+ * @img: the image (NHWC, one batch element)
  * @oy: output row
  * @ox: output column
  * @ci0: first input channel of the group
- * @zp: input zero point, written for taps in the padding
- * @len: patch length, at least K = kh * kw * cgi; zeros fill [K, @len)
+ * @zp: input zero point, written for padded taps
+ * @len: bytes to write, >= K
+ *
+ * Every byte written is XORed with @g->flip.
  */
 void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,
 		      u32 oy, u32 ox, u32 ci0, s8 zp, u32 len)
@@ -62,7 +70,7 @@ void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,
 		const s8 *row;
 
 		if (iy < 0 || iy >= g->h) {
-			memset(dst, zp, run);
+			memset(dst, zp ^ g->flip, run);
 			continue;
 		}
 		row = img + (size_t)iy * g->w * g->cin + ci0;
@@ -72,15 +80,15 @@ void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,
 			s64 hi = clamp_t(s64, (s64)g->w - ix0, lo, g->kw);
 
 			if (lo)
-				memset(dst, zp, (size_t)lo * g->cin);
+				memset(dst, zp ^ g->flip, (size_t)lo * g->cin);
 			/* None in bounds: ix0 + lo may lie outside the row. */
 			if (hi > lo)
-				vis_im2col_copy(dst + (size_t)lo * g->cin,
+				vis_im2col_copy(g, dst + (size_t)lo * g->cin,
 						row + (size_t)(ix0 + lo) *
 								g->cin,
 						(size_t)(hi - lo) * g->cin);
 			if (hi < g->kw)
-				memset(dst + (size_t)hi * g->cin, zp,
+				memset(dst + (size_t)hi * g->cin, zp ^ g->flip,
 				       (size_t)(g->kw - hi) * g->cin);
 			continue;
 		}
@@ -89,11 +97,12 @@ void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,
 			s8 *d = dst + (size_t)kx * g->cgi;
 
 			if (ix < 0 || ix >= g->w)
-				memset(d, zp, g->cgi);
+				memset(d, zp ^ g->flip, g->cgi);
 			else
-				memcpy(d, row + (size_t)ix * g->cin, g->cgi);
+				vis_im2col_copy(g, d, row + (size_t)ix * g->cin,
+						g->cgi);
 		}
 	}
 	if (len > k)
-		memset(dst, 0, len - k);
+		memset(dst, g->flip, len - k);
 }

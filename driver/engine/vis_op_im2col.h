@@ -16,10 +16,16 @@
  * @kh: kernel height
  * @kw: kernel width
  * @cgi: input channels per group
+ * @flip: XORed into every byte written (0, or 0x80 for kernels that take
+ *	activations biased to unsigned)
+ * @copy_flip: copies the input runs when @flip is not 0 (&struct
+ *	vis_kernels.copy_flip or vis_copy_flip_ref())
  */
 struct vis_im2col {
 	const struct vision_model_conv *p;
 	u32 h, w, cin, kh, kw, cgi;
+	u8 flip;
+	void (*copy_flip)(s8 *dst, const s8 *src, size_t n, u8 flip);
 };
 
 void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,

@@ -51,6 +51,12 @@ struct vis_op_desc {
 		       const struct vision_model_op *op);
 	void (*run)(const struct vis_exec *x, const struct vision_model_op *op,
 		    u32 begin, u32 end);
+	/* Bytes of prepared weights (vis_model_prepare()); NULL for none. */
+	u64 (*prepared_size)(const struct vis_model *m,
+			     const struct vision_model_op *op);
+	/* Write them to @dst, 64-byte aligned. */
+	void (*prepare)(const struct vis_model *m,
+			const struct vision_model_op *op, u8 *dst);
 };
 
 extern const struct vis_op_desc vis_op_conv2d;
@@ -66,6 +72,34 @@ extern const struct vis_op_desc vis_op_reshape;
 extern const struct vis_op_desc vis_op_lut;
 extern const struct vis_op_desc vis_op_softmax;
 extern const struct vis_op_desc vis_op_resize;
+
+/* Alignment of each operator's part of the prepared data. */
+#define VIS_PREPARED_ALIGN 64
+
+/* The prepared data start with one u64 offset per operator (0: none). */
+static inline u64 vis_prepared_table_size(const struct vis_model *m)
+{
+	return ALIGN((u64)m->num_ops * sizeof(u64), VIS_PREPARED_ALIGN);
+}
+
+/**
+ * vis_model_prepared_op() - the prepared weights of an operator
+ * @m: validated model
+ * @op: one of its operators
+ *
+ * Return: what the operator's prepare() wrote, or NULL when the model has
+ * no prepared data or the operator none in it.
+ */
+static inline const u8 *vis_model_prepared_op(const struct vis_model *m,
+					      const struct vision_model_op *op)
+{
+	u64 off;
+
+	if (!m->prepared)
+		return NULL;
+	off = ((const u64 *)m->prepared)[op - m->ops];
+	return off ? m->prepared + off : NULL;
+}
 
 /**
  * vis_op_desc_get() - descriptor of an operator type

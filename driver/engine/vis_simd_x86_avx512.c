@@ -230,5 +230,6 @@ const struct vis_kernels vis_kernels_avx512bw = {
 	.requant_px = vis_requant_px_avx512,
 	.max_pool = vis_max_pool_avx512,
 	.add_s8 = vis_add_s8_avx512,
+	.copy_flip = vis_copy_flip_avx512,
 	.block4_pack = vis_block4_pack_avx512,
 };

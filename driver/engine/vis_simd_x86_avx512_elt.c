@@ -6,9 +6,9 @@
 /**
  * DOC: AVX-512 element-wise kernels
  *
- * &vis_kernels.max_pool and &vis_kernels.add_s8 for the avx512bw and
- * avx512vnni tables; in the kernel only between vis_simd_begin() and
- * vis_simd_end(). MAX_POOL takes 64 channels per vector, the tail with
+ * &vis_kernels.max_pool, &vis_kernels.add_s8 and &vis_kernels.copy_flip
+ * for the avx512bw and avx512vnni tables; in the kernel only between
+ * vis_simd_begin() and vis_simd_end(). MAX_POOL takes 64 channels per vector, the tail with
  * masked loads and stores (which read and write nothing past @c). ADD
  * widens 16 elements to int32 and follows &struct vis_add_args lane by
  * lane: SaturatingRoundingDoublingHighMul is floor((a * b + 2^30) / 2^31)
@@ -17,6 +17,8 @@
  * multiplier never is), formed from the 64-bit products of the even and
  * odd lanes; RoundingDivideByPOT is the reference's mask and threshold.
  * Exact, so the results equal the portable ones bit for bit.
+ *
+ * &vis_kernels.copy_flip moves 64 bytes per vector, the tail masked.
  *
  * &vis_kernels.block4_pack transposes 16 patches by 16 groups of four
  * bytes at a time in registers; masked loads read no byte past a patch.
@@ -170,4 +172,22 @@ void vis_block4_pack_avx512(const s8 *const *src, u32 np, u32 nkb, u32 lanes,
 			}
 		}
 	}
+}
+
+void vis_copy_flip_avx512(s8 *dst, const s8 *src, size_t n, u8 flip)
+{
+	const __m512i f = _mm512_set1_epi8((char)flip);
+	__mmask64 mask;
+	__m512i v;
+	size_t i;
+
+	for (i = 0; i + 64 <= n; i += 64) {
+		v = _mm512_xor_si512(_mm512_loadu_si512(src + i), f);
+		_mm512_storeu_si512(dst + i, v);
+	}
+	if (i == n)
+		return;
+	mask = ((__mmask64)1 << (n - i)) - 1;
+	v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, src + i), f);
+	_mm512_mask_storeu_epi8(dst + i, mask, v);
 }

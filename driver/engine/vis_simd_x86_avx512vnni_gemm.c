@@ -14,10 +14,12 @@
  * No horizontal sums are needed, which is what makes short reductions
  * (1x1 convolutions, the Cin = 3 stems) fast.
  *
- * vpdpbusd takes unsigned activations: they are biased (a XOR 0x80 =
- * a + 128) and 128 * sum(w), from the row sums that come with the packed
- * weights, is taken back out. Everything is exact modulo 2^32, so results
- * equal the portable reference bit for bit. Stores past @n are masked.
+ * vpdpbusd takes unsigned activations: the patches come biased (a XOR
+ * 0x80 = a + 128, written so when they are gathered), so each group of
+ * four is broadcast straight from memory, a load and no arithmetic, and
+ * 128 * sum(w), from the row sums that come with the packed weights, is
+ * taken back out. Everything is exact modulo 2^32, so results equal the
+ * portable reference bit for bit. Stores past @n are masked.
  */
 
 #include "vis_simd_gemm.h"
@@ -30,13 +32,23 @@
 #define VIS_VNNIP_PIX 4
 #define VIS_VNNIP_BLK 4
 
-/* Four patch bytes, broadcast and biased to unsigned. */
-static __always_inline __m512i vis_vnnip_bcast(const s8 *p)
+/* Four biased patch bytes in every dword: vpbroadcastd from memory. */
+static __always_inline __m512i vis_vnnip_bcast(const u8 *p)
 {
 	u32 v;
 
 	memcpy(&v, p, sizeof(v));
-	return _mm512_set1_epi32((int)(v ^ 0x80808080u));
+	return _mm512_set1_epi32((int)v);
+}
+
+/*
+ * @s + vpdpbusd(@x, @w). In asm: with the intrinsic, GCC 12 copies every
+ * accumulator between registers on each trip around the loop.
+ */
+static __always_inline __m512i vis_vnnip_dp(__m512i s, __m512i x, __m512i w)
+{
+	asm("vpdpbusd %2, %1, %0" : "+v"(s) : "v"(x), "v"(w));
+	return s;
 }
 
 /*
@@ -44,7 +56,7 @@ static __always_inline __m512i vis_vnnip_bcast(const s8 *p)
  * the valid rows of these blocks. Both counts are constants after
  * inlining.
  */
-static __always_inline void vis_vnnip_tile(const s8 *a, u32 np, size_t lda,
+static __always_inline void vis_vnnip_tile(const u8 *a, u32 np, size_t lda,
 					   const s8 *bp, const s32 *bsum,
 					   u32 nb, u32 rows, u32 k, s32 *acc,
 					   u32 ldc)
@@ -70,7 +82,7 @@ static __always_inline void vis_vnnip_tile(const s8 *a, u32 np, size_t lda,
 			x = vis_vnnip_bcast(a + p * lda + q);
 #pragma GCC unroll 4
 			for (b = 0; b < nb; b++)
-				s[p][b] = _mm512_dpbusd_epi32(s[p][b], x, w[b]);
+				s[p][b] = vis_vnnip_dp(s[p][b], x, w[b]);
 		}
 	}
 
@@ -93,7 +105,7 @@ static __always_inline void vis_vnnip_tile(const s8 *a, u32 np, size_t lda,
  * weights (up to 64 rows of K) stay in the cache while every group of
  * four patches streams past them.
  */
-static __always_inline void vis_vnnip_group(const s8 *a, u32 np, size_t lda,
+static __always_inline void vis_vnnip_group(const u8 *a, u32 np, size_t lda,
 					    const s8 *bp, const s32 *bsum,
 					    u32 nb, u32 rows, u32 k, s32 *acc,
 					    u32 ldc)
@@ -121,7 +133,7 @@ static __always_inline void vis_vnnip_group(const s8 *a, u32 np, size_t lda,
 	}
 }
 
-void vis_gemm_s8_packed_avx512vnni(const s8 *a, u32 np, size_t lda,
+void vis_gemm_s8_packed_avx512vnni(const u8 *a, u32 np, size_t lda,
 				   const s8 *bp, const s32 *bsum, u32 n, u32 k,
 				   s32 *acc, u32 ldc)
 {

@@ -626,11 +626,12 @@ static void init_kernels(void)
 		kernels[num_kernels++] = k;
 }
 
-static long cases_run, runs_done;
+static long cases_run, runs_done, prepared_runs;
 
 /*
  * Build (dense, then BLOCK4 when @try_block4), validate, run with every
- * kernel table, compare with @want. Returns 0 or a description.
+ * kernel table, unprepared and with vis_model_prepare()'s weights when the
+ * model has any, compare with @want. Returns 0 or a description.
  */
 static const char *run_case(struct conv_case *c, const s8 *want, bool block4)
 {
@@ -640,7 +641,8 @@ static const char *run_case(struct conv_case *c, const s8 *want, bool block4)
 	struct built bt;
 	struct vis_exec x;
 	size_t osize = (size_t)c->n * c->oh * c->ow * c->cout;
-	int ret, kidx;
+	u8 *prepared = NULL;
+	int ret, kidx, pass;
 
 	ret = build(c, block4, C_NONE, &bt);
 	if (ret == -ERANGE)
@@ -656,11 +658,22 @@ static const char *run_case(struct conv_case *c, const s8 *want, bool block4)
 		free(bt.blob);
 		return msg;
 	}
-	for (kidx = 0; kidx < num_kernels; kidx++) {
+	if (m.prepared_size) {
+		prepared = aligned_alloc(64, (m.prepared_size + 63) / 64 * 64);
+		if (!prepared) {
+			free(bt.blob);
+			return "out of memory";
+		}
+		vis_model_prepare(&m, prepared);
+	}
+	for (pass = 0; pass < (prepared ? 2 * num_kernels : num_kernels);
+	     pass++) {
 		const struct vision_model_tensor *ti = &m.tensors[bt.in_tensor];
 		const struct vision_model_tensor *to =
 			&m.tensors[bt.out_tensor];
 
+		kidx = pass % num_kernels;
+		m.prepared = pass < num_kernels ? NULL : prepared;
 		memset(&x, 0, sizeof(x));
 		x.model = &m;
 		x.arena = malloc(m.arena_size ? m.arena_size : 1);
@@ -676,9 +689,10 @@ static const char *run_case(struct conv_case *c, const s8 *want, bool block4)
 				if ((s8)x.arena[to->offset + i] != want[i])
 					break;
 			snprintf(msg, sizeof(msg),
-				 "%s %s: out[%zu] = %d, want %d",
+				 "%s %s%s: out[%zu] = %d, want %d",
 				 kernels[kidx]->name,
-				 block4 ? "block4" : "dense", i,
+				 block4 ? "block4" : "dense",
+				 m.prepared ? " prepared" : "", i,
 				 (s8)x.arena[to->offset + i], want[i]);
 			ret = -1;
 		} else if (ret) {
@@ -687,11 +701,14 @@ static const char *run_case(struct conv_case *c, const s8 *want, bool block4)
 		free(x.arena);
 		free(x.scratch);
 		if (ret) {
+			free(prepared);
 			free(bt.blob);
 			return msg;
 		}
 		runs_done++;
+		prepared_runs += !!m.prepared;
 	}
+	free(prepared);
 	free(bt.blob);
 	return NULL;
 }
@@ -867,8 +884,10 @@ TEST(conv_pointwise)
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
 	}
-	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
-	       num_kernels);
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
+	/* Enough rows and K for vis_model_prepare() in many cases. */
+	ASSERT_LT(100, prepared_runs);
 }
 
 /*

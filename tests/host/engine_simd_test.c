@@ -515,8 +515,8 @@ static int check_packed(struct __test_metadata *_metadata,
 	memset(got, 0x5a, sizeof(s32) * clen);
 	memset(want, 0x5a, sizeof(s32) * clen);
 
-	ref->gemm_s8_packed(a, np, lda, bp, bsum, n, k, want, ldc);
-	t->gemm_s8_packed(a, np, lda, bp, bsum, n, k, got, ldc);
+	ref->gemm_s8_packed((const u8 *)a, np, lda, bp, bsum, n, k, want, ldc);
+	t->gemm_s8_packed((const u8 *)a, np, lda, bp, bsum, n, k, got, ldc);
 
 	for (p = 0; p < clen; p++) {
 		if (got[p] != want[p]) {
@@ -1073,6 +1073,65 @@ static void run_add(struct __test_metadata *_metadata, const char *name)
 }
 
 SIMD_TESTS(add_s8, run_add)
+
+/* ---- copy_flip --------------------------------------------------------- */
+
+/*
+ * copy_flip of table @t (or the portable one when the table has none) for
+ * @n bytes, each checked against src XOR flip; buffers are exactly @n
+ * long, so ASan and valgrind catch a byte touched past them.
+ */
+static int check_copy_flip(struct __test_metadata *_metadata,
+			   const struct vis_kernels *t, u32 n)
+{
+	static const u8 flips[] = { 0x80, 0x00, 0xff, 0x5a };
+	void *sbase, *dbase;
+	s8 *src = exact_alloc(n, 1, &sbase);
+	s8 *dst = exact_alloc(n, 1, &dbase);
+	void (*copy)(s8 *, const s8 *, size_t, u8) = t->copy_flip ?:
+							     vis_copy_flip_ref;
+	int ret = 0;
+	u32 f, i;
+
+	if (n && (!src || !dst)) {
+		free(sbase);
+		free(dbase);
+		return -1;
+	}
+	fill(src, n, FILL_RANDOM);
+	for (f = 0; f < sizeof(flips) && !ret; f++) {
+		copy(dst, src, n, flips[f]);
+		for (i = 0; i < n; i++) {
+			if ((u8)dst[i] != ((u8)src[i] ^ flips[f])) {
+				TH_LOG("%s copy_flip n=%u flip=%#x: dst[%u] = %#x, src %#x",
+				       t->name, n, flips[f], i, (u8)dst[i],
+				       (u8)src[i]);
+				ret = -1;
+				break;
+			}
+		}
+	}
+	free(sbase);
+	free(dbase);
+	return ret;
+}
+
+static void run_copy_flip(struct __test_metadata *_metadata, const char *name)
+{
+	run_lengths(_metadata, name, 0x5eed000b, 4096, 300, check_copy_flip);
+}
+
+SIMD_TESTS(copy_flip, run_copy_flip)
+
+TEST(portable_copy_flip)
+{
+	const struct vis_kernels *t = &vis_kernels_portable;
+	u32 n;
+
+	rng_seed(0x5eed000c);
+	for (n = 0; n <= 300; n++)
+		ASSERT_EQ(0, check_copy_flip(_metadata, t, n));
+}
 
 /* ---- requant_px ------------------------------------------------------- */
 
