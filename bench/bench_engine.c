@@ -760,6 +760,7 @@ struct result {
 	uint64_t file_size;
 	uint64_t arena_size;
 	double validate_ms;
+	double prepare_ms;
 	double sparsity;
 	unsigned int threads;
 	const char *kernels;
@@ -1076,10 +1077,10 @@ static int bench_model(const struct bench_model *bm, const struct options *opt,
 	struct result base;
 	struct vis_model m;
 	struct net *n;
-	uint8_t *arena = NULL, *input = NULL;
+	uint8_t *arena = NULL, *input = NULL, *prepared = NULL;
 	void *blob = NULL;
 	size_t size;
-	double vt[5];
+	double vt[5], pt;
 	unsigned int i;
 	uint64_t seed;
 	int ret;
@@ -1138,14 +1139,30 @@ static int bench_model(const struct bench_model *bm, const struct options *opt,
 	}
 	qsort(vt, 5, sizeof(vt[0]), cmp_double);
 	base.validate_ms = vt[2];
+	/* As libvision's CPU device does at load (libvision/model.c). */
+	if (m.prepared_size && best->gemm_s8_packed) {
+		prepared = aligned_alloc(BENCH_ARENA_ALIGN,
+					 align_up(m.prepared_size,
+						  BENCH_ARENA_ALIGN));
+		if (!prepared) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		pt = now_ms();
+		vis_model_prepare(&m, prepared);
+		base.prepare_ms = now_ms() - pt;
+		m.prepared = prepared;
+	}
 	base.macs = m.macs;
 	base.file_size = size;
 	base.arena_size = m.arena_size;
 	base.sparsity = n->blocks ? (double)n->zero_blocks / n->blocks : 0;
 	if (!opt->quiet)
-		printf("# %s: %u ops, %u arena tensors, arena %.2f MiB, validation %.3f ms\n",
+		printf("# %s: %u ops, %u arena tensors, arena %.2f MiB, validation %.3f ms, prepared weights %.2f MiB in %.3f ms\n",
 		       base.model, n->nops, n->ntensors,
-		       m.arena_size / 1048576.0, base.validate_ms);
+		       m.arena_size / 1048576.0, base.validate_ms,
+		       m.prepared ? m.prepared_size / 1048576.0 : 0.0,
+		       base.prepare_ms);
 
 	arena = aligned_alloc(BENCH_ARENA_ALIGN,
 			      align_up(m.arena_size, BENCH_ARENA_ALIGN));
@@ -1187,6 +1204,7 @@ static int bench_model(const struct bench_model *bm, const struct options *opt,
 out:
 	free(arena);
 	free(input);
+	free(prepared);
 	free(blob);
 	if (n->b)
 		vmb_free(n->b);
@@ -1247,8 +1265,9 @@ static int write_json(const char *path, const struct result *res,
 			(unsigned long long)r->macs,
 			(unsigned long long)r->file_size,
 			(unsigned long long)r->arena_size);
-		fprintf(f, " \"validate_ms\": %.4f, \"block_sparsity\": %.4f,",
-			r->validate_ms, r->sparsity);
+		fprintf(f, " \"validate_ms\": %.4f, \"prepare_ms\": %.4f,",
+			r->validate_ms, r->prepare_ms);
+		fprintf(f, " \"block_sparsity\": %.4f,", r->sparsity);
 		fprintf(f,
 			" \"threads\": %u, \"kernels\": \"%s\", \"runs\": %u,",
 			r->threads, r->kernels, r->runs);

@@ -38,10 +38,11 @@ static void vis_model_free(struct drm_gem_object *obj)
 	mutex_lock(&vdev->models_lock);
 	list_del(&mo->node);
 	mutex_unlock(&vdev->models_lock);
-	atomic64_sub(mo->m.size, &vdev->model_mem);
+	atomic64_sub(mo->m.size + mo->prepared_size, &vdev->model_mem);
 	vis_dbg(vdev, VIS_DBG_MODEL, "model %llu freed\n", mo->id);
 
 	drm_gem_object_release(obj);
+	kvfree(mo->prepared);
 	kvfree(mo->blob);
 	kfree(mo);
 }
@@ -78,6 +79,44 @@ struct vis_model_obj *vis_model_lookup(struct drm_file *file, u32 handle)
 		vis_gem_lookup(file, handle, &vis_model_funcs);
 
 	return obj ? to_vis_model(obj) : NULL;
+}
+
+/*
+ * Lay the weights out once for the kernel table the jobs use (packed
+ * dense convolutions), so no job repeats that work. The copy counts
+ * against the model memory cap like the blob. Tables without the packed
+ * kernels read the blob's weights and need none.
+ */
+static int vis_model_prepare_weights(struct vis_device *vdev,
+				     struct vis_model_obj *mo)
+{
+	u64 size = mo->m.prepared_size;
+
+	if (!size || !vis_kernels_best()->gemm_s8_packed)
+		return 0;
+	/* kvmalloc() refuses (and warns about) more than INT_MAX. */
+	if (size > INT_MAX) {
+		vis_dbg(vdev, VIS_DBG_MODEL,
+			"model_create: %llu bytes of prepared weights\n", size);
+		return -E2BIG;
+	}
+	if (atomic64_add_return(size, &vdev->model_mem) > vdev->model_mem_max) {
+		atomic64_sub(size, &vdev->model_mem);
+		vis_dbg(vdev, VIS_DBG_MODEL,
+			"model_create: model memory cap reached (prepared weights)\n");
+		return -ENOSPC;
+	}
+	/* At least a page: kvmalloc() then returns it page-aligned. */
+	mo->prepared =
+		kvmalloc(max_t(u64, size, PAGE_SIZE), GFP_KERNEL_ACCOUNT);
+	if (!mo->prepared) {
+		atomic64_sub(size, &vdev->model_mem);
+		return -ENOMEM;
+	}
+	mo->prepared_size = size;
+	vis_model_prepare(&mo->m, mo->prepared);
+	mo->m.prepared = mo->prepared;
+	return 0;
 }
 
 /* What MODEL_INFO reports, computed once. */
@@ -179,6 +218,9 @@ int vis_ioctl_model_create(struct drm_device *drm, void *data,
 		ret = -E2BIG;
 		goto err_free;
 	}
+	ret = vis_model_prepare_weights(vdev, mo);
+	if (ret)
+		goto err_free;
 	mo->id = atomic64_inc_return(&next_id);
 
 	drm_gem_private_object_init(drm, &mo->base, PAGE_ALIGN(size));
@@ -202,6 +244,9 @@ int vis_ioctl_model_create(struct drm_device *drm, void *data,
 	return ret;
 
 err_free:
+	if (mo->prepared_size)
+		atomic64_sub(mo->prepared_size, &vdev->model_mem);
+	kvfree(mo->prepared);
 	kvfree(mo->blob);
 	kfree(mo);
 err_unreserve:

@@ -27,6 +27,8 @@ struct drm_file;
 struct vis_model_obj {
 	struct drm_gem_object base;
 	void *blob;
+	void *prepared; /* vis_model_prepare()'s copy of the weights, or NULL */
+	u64 prepared_size; /* its bytes, counted in model_mem */
 	struct vis_model m;
 	struct drm_vision_model_info info;
 	u64 id;

@@ -63,6 +63,7 @@ struct vision_model {
 	int refs; /* atomic: the user's, plus one per request */
 	struct vision_device *dev;
 	void *blob; /* owned copy the vis_model points into */
+	void *prepared; /* CPU device: m.prepared, owned */
 	struct vis_model m;
 	uint32_t handle; /* device model handle; 0 on the CPU device */
 	uint64_t input_size;

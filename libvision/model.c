@@ -87,6 +87,7 @@ void vision_model_free(struct vision_model *model)
 		for (uint32_t i = 0; i < model->m.num_outputs; i++)
 			free(model->labels[i]);
 	free(model->labels);
+	free(model->prepared);
 	free(model->blob);
 	free(model);
 	vis_device_put(dev);
@@ -149,6 +150,32 @@ static int vis_model_create_device(struct vision_model *model,
 	return 0;
 }
 
+/*
+ * On the CPU device, lay the weights out for the kernels once, as the
+ * driver does at MODEL_CREATE: inferences then skip that work. Only for
+ * kernel tables that use the packed layout.
+ */
+static int vis_model_prepare_cpu(struct vision_model *model,
+				 struct vision_model_error *e)
+{
+	struct vis_model *m = &model->m;
+
+	if (!m->prepared_size || !vis_kernels_best()->gemm_s8_packed)
+		return 0;
+	if (m->prepared_size > SIZE_MAX - 63)
+		return vis_model_fail(e, -ENOMEM, "file",
+				      VISION_MODEL_ERROR_NO_INDEX, "",
+				      "out of memory");
+	model->prepared = aligned_alloc(64, (m->prepared_size + 63) / 64 * 64);
+	if (!model->prepared)
+		return vis_model_fail(e, -ENOMEM, "file",
+				      VISION_MODEL_ERROR_NO_INDEX, "",
+				      "out of memory");
+	vis_model_prepare(m, model->prepared);
+	m->prepared = model->prepared;
+	return 0;
+}
+
 /* Takes over @blob (64-byte aligned, @size bytes). */
 static int vis_model_create(struct vision_device *dev, void *blob, size_t size,
 			    struct vision_model **out,
@@ -190,6 +217,10 @@ static int vis_model_create(struct vision_device *dev, void *blob, size_t size,
 		(uint64_t)m->num_ops * sizeof(struct drm_vision_profile_op);
 	if (!dev->cpu) {
 		ret = vis_model_create_device(model, e);
+		if (ret)
+			goto err_free;
+	} else {
+		ret = vis_model_prepare_cpu(model, e);
 		if (ret)
 			goto err_free;
 	}
