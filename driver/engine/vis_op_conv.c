@@ -609,6 +609,49 @@ static void vis_conv2d_prepare(const struct vis_model *m,
 		vis_conv_pgroup_fill(m, op, &g, grp, dst + grp * l.size);
 }
 
+/* @n input bytes biased to unsigned, as gemm_s8_packed() takes them. */
+static void vis_conv_copy_biased(const struct vis_kernels *k, s8 *dst,
+				 const s8 *src, size_t n)
+{
+	if (k->copy_flip)
+		k->copy_flip(dst, src, n, 0x80);
+	else
+		vis_copy_flip_ref(dst, src, n, 0x80);
+}
+
+/*
+ * The biased patches of the @np output pixels from @q on (numbered across
+ * rows and images), of group @grp, Kpad apart.
+ */
+static void vis_conv_gather_px(const struct vis_conv_run *c, u64 q, u32 np,
+			       u32 grp)
+{
+	const struct vis_conv_geom *g = c->g;
+	const struct vis_im2col im = {
+		.p = c->p,
+		.h = g->h,
+		.w = g->w,
+		.cin = g->cin,
+		.kh = g->kh,
+		.kw = g->kw,
+		.cgi = g->cgi,
+		.flip = 0x80,
+		.copy_flip = c->x->k->copy_flip ?: vis_copy_flip_ref,
+	};
+	u32 u = (u32)(q / g->ow), ox = (u32)(q % g->ow), i, n;
+
+	/* Row by row: the pixels numbered from @q may span several. */
+	for (i = 0; i < np; i += n, u++, ox = 0) {
+		const s8 *img =
+			c->in + (size_t)(u / g->oh) * g->h * g->w * g->cin;
+
+		n = min_t(u32, np - i, g->ow - ox);
+		vis_im2col_patches(&im, c->patch + (size_t)i * g->kpad, g->kpad,
+				   img, u % g->oh, ox, n, grp * g->cgi,
+				   (s8)c->in_zp, g->kpad);
+	}
+}
+
 /*
  * The packed strategy. Each group's weights come prepared (@prep, from
  * vis_model_prepare()) or are packed into scratch once per call of run();
@@ -640,6 +683,8 @@ static void vis_conv_run_packed(const struct vis_exec *x,
 		.in_zp = vis_tensor(m, op->inputs[0])->zero_point,
 		.out_zp = vis_tensor(m, op->output)->zero_point,
 	};
+	/* 1x1, stride 1, unpadded, K = Cin: patch i is input pixel i. */
+	bool same = g->direct && p->stride_h == 1;
 	const s32 *bsum, *bias, *mult, *shift;
 	u32 grp, co0, np, i;
 	const u8 *gp;
@@ -663,25 +708,17 @@ static void vis_conv_run_packed(const struct vis_exec *x,
 		mult = (const s32 *)(gp + l.mult);
 		shift = (const s32 *)(gp + l.shift);
 		for (q = (u64)begin * g->ow; q < (u64)end * g->ow; q += np) {
-			u32 u = (u32)(q / g->ow), ox = (u32)(q % g->ow);
 			s8 *o = c.out + q * g->cout + co0;
 
 			np = (u32)min_t(u64, VIS_GEMM_PIX,
 					(u64)end * g->ow - q);
-			for (i = 0; i < np; i++) {
-				const s8 *img = c.in + (size_t)(u / g->oh) *
-							       g->h * g->w *
-							       g->cin;
-
-				vis_conv_gather(&c,
-						c.patch + (size_t)i * g->kpad,
-						img, u % g->oh, ox,
-						grp * g->cgi, 0x80);
-				if (++ox == g->ow) {
-					ox = 0;
-					u++;
-				}
-			}
+			if (same)
+				/* Pixels q.. are the input's: one copy. */
+				vis_conv_copy_biased(k, c.patch,
+						     c.in + q * g->cin,
+						     (size_t)np * g->cin);
+			else
+				vis_conv_gather_px(&c, q, np, grp);
 			k->gemm_s8_packed((const u8 *)c.patch, np, g->kpad,
 					  (const s8 *)(gp + l.pw), bsum, g->cgo,
 					  g->kpad, acc, rows16);

@@ -14,30 +14,35 @@
 #include "vis_op_im2col.h"
 
 /*
- * Copy @n bytes, biased with the table's copy_flip() when @g->flip says
- * so; plain short runs (the rows of a stem's patch are a few dozen bytes)
- * as 8-byte words, the last one overlapping, rather than through a call
- * of the library's memcpy().
+ * Copy @n bytes, each XOR @g->flip: short runs (the rows of a stem's patch
+ * are a few dozen bytes) as 8-byte words, the last one overlapping, in
+ * line; long ones with the library's memcpy() or the table's copy_flip().
  */
 static __always_inline void vis_im2col_copy(const struct vis_im2col *g, s8 *dst,
 					    const s8 *src, size_t n)
 {
+	u64 f = 0x0101010101010101ULL * g->flip, v;
 	size_t i;
-	u64 v;
 
-	if (g->flip) {
-		g->copy_flip(dst, src, n, g->flip);
+	if (n > 64) {
+		if (g->flip)
+			g->copy_flip(dst, src, n, g->flip);
+		else
+			memcpy(dst, src, n);
 		return;
 	}
-	if (n < 8 || n > 64) {
-		memcpy(dst, src, n);
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			dst[i] = (s8)(src[i] ^ g->flip);
 		return;
 	}
 	for (i = 0; i + 8 < n; i += 8) {
 		memcpy(&v, src + i, 8);
+		v ^= f;
 		memcpy(dst + i, &v, 8);
 	}
 	memcpy(&v, src + n - 8, 8);
+	v ^= f;
 	memcpy(dst + n - 8, &v, 8);
 }
 
@@ -103,6 +108,75 @@ void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,
 						g->cgi);
 		}
 	}
-	if (len > k)
-		memset(dst, g->flip, len - k);
+	for (; k < len; k++)
+		*dst++ = (s8)g->flip;
+}
+
+/**
+ * vis_im2col_patches() - vis_im2col_patch() for a run of pixels of a row
+ * @g: geometry
+ * @dst: patch i at @dst + i * @ldd
+ * @ldd: bytes between patches, >= @len
+ * @img: the image (NHWC, one batch element)
+ * @oy: output row
+ * @ox: first output column
+ * @np: pixels
+ * @ci0: first input channel of the group
+ * @zp: input zero point
+ * @len: bytes per patch, >= K
+ *
+ * The pixels whose window lies within the image's columns, when each of
+ * its rows is one contiguous run, are gathered a kernel row at a time for
+ * all of them: the row's address is computed once and each run is a
+ * short copy (a stem with Cin = 3 has runs of 9 or 21 bytes, and paid
+ * more for the per-pixel bookkeeping than for its multiplications).
+ */
+void vis_im2col_patches(const struct vis_im2col *g, s8 *dst, size_t ldd,
+			const s8 *img, u32 oy, u32 ox, u32 np, u32 ci0, s8 zp,
+			u32 len)
+{
+	const struct vision_model_conv *p = g->p;
+	size_t run = (size_t)g->kw * g->cgi, k = run * g->kh, step;
+	s64 iy0 = (s64)oy * p->stride_h - p->pad_top, ia, ib;
+	u32 a = ox, b = ox, i, ky;
+	const s8 *src;
+	s8 *d;
+
+	if (p->dilation_w == 1 && g->cgi == g->cin && g->w >= g->kw) {
+		/* Interior columns: 0 <= x * sw - pad_left <= w - kw. */
+		ia = DIV_ROUND_UP((s64)p->pad_left, p->stride_w);
+		ib = ((s64)g->w - g->kw + p->pad_left) / p->stride_w + 1;
+		a = (u32)clamp_t(s64, ia, ox, (s64)ox + np);
+		b = (u32)clamp_t(s64, ib, a, (s64)ox + np);
+	}
+	for (i = ox; i < a; i++)
+		vis_im2col_patch(g, dst + (i - ox) * ldd, img, oy, i, ci0, zp,
+				 len);
+	for (i = b; i < ox + np; i++)
+		vis_im2col_patch(g, dst + (i - ox) * ldd, img, oy, i, ci0, zp,
+				 len);
+	if (a == b)
+		return;
+	step = (size_t)p->stride_w * g->cin;
+	for (ky = 0; ky < g->kh; ky++) {
+		s64 iy = iy0 + (s64)ky * p->dilation_h;
+
+		d = dst + (a - ox) * ldd + ky * run;
+		if (iy < 0 || iy >= g->h) {
+			for (i = a; i < b; i++, d += ldd)
+				memset(d, zp ^ g->flip, run);
+			continue;
+		}
+		src = img +
+		      ((size_t)iy * g->w +
+		       ((size_t)a * p->stride_w - p->pad_left)) *
+			      g->cin +
+		      ci0;
+		for (i = a; i < b; i++, d += ldd, src += step)
+			vis_im2col_copy(g, d, src, run);
+	}
+	for (i = a; i < b; i++)
+		for (d = dst + (i - ox) * ldd + k;
+		     d < dst + (i - ox) * ldd + len; d++)
+			*d = (s8)g->flip;
 }

@@ -30,5 +30,8 @@ struct vis_im2col {
 
 void vis_im2col_patch(const struct vis_im2col *g, s8 *dst, const s8 *img,
 		      u32 oy, u32 ox, u32 ci0, s8 zp, u32 len);
+void vis_im2col_patches(const struct vis_im2col *g, s8 *dst, size_t ldd,
+			const s8 *img, u32 oy, u32 ox, u32 np, u32 ci0, s8 zp,
+			u32 len);
 
 #endif /* __VIS_OP_IM2COL_H__ */

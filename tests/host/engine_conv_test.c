@@ -839,8 +839,8 @@ TEST(conv_random_small)
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
 	}
-	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
-	       num_kernels);
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
 }
 
 TEST(conv_random_medium)
@@ -856,8 +856,8 @@ TEST(conv_random_medium)
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
 	}
-	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
-	       num_kernels);
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
 }
 
 /* 1x1, stride 1, unpadded: the no-gather path (Cin % 4 == 0 or not). */
@@ -888,6 +888,32 @@ TEST(conv_pointwise)
 	       cases_run, runs_done, prepared_runs, num_kernels);
 	/* Enough rows and K for vis_model_prepare() in many cases. */
 	ASSERT_LT(100, prepared_runs);
+}
+
+/*
+ * Grouped convolutions with enough rows per group for the prepared
+ * weights (one panel set per group), any geometry.
+ */
+TEST(conv_grouped_prepared)
+{
+	struct conv_case c;
+	int i;
+
+	rng_seed(7);
+	for (i = 0; i < 60; i++) {
+		const char *e;
+
+		rand_conv(&c, 14, 8);
+		c.groups = (u32)rng_range(2, 4);
+		c.cin = c.groups * (u32)rng_range(1, 12);
+		c.cout = c.groups * (u32)rng_range(16, 40);
+		rand_quant(&c);
+		e = check_case(&c, rand_sparsity());
+		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
+	}
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
+	ASSERT_LT(50, prepared_runs);
 }
 
 /*
@@ -927,8 +953,8 @@ TEST(conv_stem)
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
 	}
-	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
-	       num_kernels);
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
 }
 
 /* Depthwise: multiplier 1 and 2, small and large channel counts. */
@@ -951,8 +977,8 @@ TEST(conv_depthwise)
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
 	}
-	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
-	       num_kernels);
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
 }
 
 /*
@@ -998,8 +1024,8 @@ TEST(conv_depthwise_shapes)
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("large case %u: %s", i, e);
 	}
-	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
-	       num_kernels);
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
 }
 
 /* Huge channel counts on tiny images, including 1x1 images. */
@@ -1042,8 +1068,8 @@ TEST(conv_wide)
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
 	}
-	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
-	       num_kernels);
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
 }
 
 TEST(fc_random)
@@ -1067,8 +1093,8 @@ TEST(fc_random)
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
 	}
-	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
-	       num_kernels);
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
 }
 
 /*
@@ -1388,8 +1414,8 @@ TEST(conv_block4_tiles)
 		e = check_case(&c, sparsity[i % ARRAY_SIZE(sparsity)]);
 		ASSERT_EQ(NULL, e) TH_LOG("case %d: %s", i, e);
 	}
-	TH_LOG("%ld cases, %ld runs, %d kernel tables", cases_run, runs_done,
-	       num_kernels);
+	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
+	       cases_run, runs_done, prepared_runs, num_kernels);
 }
 
 TEST_HARNESS_MAIN
