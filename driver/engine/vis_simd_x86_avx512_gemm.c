@@ -37,6 +37,21 @@ static __always_inline __m512i vis_avx512_srdhm(__m512i a, __m512i b)
 	return _mm512_mask_blend_epi32(0xaaaa, even, odd);
 }
 
+/* vis_avx512_srdhm() with @b_odd = @b >> 32 (per qword) prepared. */
+static __always_inline __m512i vis_avx512_srdhm2(__m512i a, __m512i b,
+						 __m512i b_odd)
+{
+	const __m512i nudge = _mm512_set1_epi64(1ll << 30);
+	__m512i even, odd;
+
+	even = _mm512_add_epi64(_mm512_mul_epi32(a, b), nudge);
+	odd = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), b_odd);
+	odd = _mm512_add_epi64(odd, nudge);
+	even = _mm512_srli_epi64(even, 31);
+	odd = _mm512_slli_epi64(odd, 1);
+	return _mm512_mask_blend_epi32(0xaaaa, even, odd);
+}
+
 /* The low dwords of the qwords of @lo, then of @hi. */
 static __always_inline __m512i vis_avx512_lo32(__m512i lo, __m512i hi)
 {
@@ -99,7 +114,8 @@ void vis_requant_s8_avx512(const s32 *acc, const s32 *bias,
  * registers while every pixel goes through them.
  */
 struct vis_avx512_rq {
-	__m512i bias, mult, left, right, mask, half;
+	__m512i bias, mult, mult_odd, left, right, mask, half;
+	bool any_left;
 };
 
 static __always_inline void vis_avx512_rq_init(struct vis_avx512_rq *q,
@@ -113,22 +129,29 @@ static __always_inline void vis_avx512_rq_init(struct vis_avx512_rq *q,
 
 	q->bias = _mm512_maskz_loadu_epi32(m, bias);
 	q->mult = _mm512_maskz_loadu_epi32(m, mult);
+	q->mult_odd = _mm512_srli_epi64(q->mult, 32);
 	q->left = _mm512_max_epi32(sh, zero);
+	q->any_left = _mm512_test_epi32_mask(q->left, q->left);
 	q->right = _mm512_max_epi32(_mm512_sub_epi32(zero, sh), zero);
 	q->mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, q->right), one);
 	q->half = _mm512_srli_epi32(q->mask, 1);
 }
 
+/*
+ * The clamps fold: with -128 <= @zp <= 127 and -128 <= @lo <= @hi <= 127,
+ * clamp(clamp(v, -256, 256) + zp, lo, hi) = clamp(v, lo - zp, hi - zp) +
+ * zp, as lo - zp > -256 and hi - zp < 256. Blocks whose shifts are all
+ * right shifts (the usual case, multipliers below one) skip the left
+ * shift.
+ */
 void vis_requant_px_avx512(const s32 *acc, u32 np, u32 ldacc, const s32 *bias,
 			   const s32 *mult, const s32 *shift, u32 n, s32 zp,
 			   s32 lo, s32 hi, s8 *out, size_t ldo)
 {
 	const __m512i one = _mm512_set1_epi32(1);
 	const __m512i vzp = _mm512_set1_epi32(zp);
-	const __m512i vlo = _mm512_set1_epi32(lo);
-	const __m512i vhi = _mm512_set1_epi32(hi);
-	const __m512i m256 = _mm512_set1_epi32(256);
-	const __m512i n256 = _mm512_set1_epi32(-256);
+	const __m512i vlo = _mm512_set1_epi32(lo - zp);
+	const __m512i vhi = _mm512_set1_epi32(hi - zp);
 	struct vis_avx512_rq q;
 	__m512i x, rem, thr;
 	__mmask16 m, up;
@@ -142,17 +165,17 @@ void vis_requant_px_avx512(const s32 *acc, u32 np, u32 ldacc, const s32 *bias,
 			ap = acc + (size_t)p * ldacc + i;
 			x = _mm512_maskz_loadu_epi32(m, ap);
 			x = _mm512_add_epi32(x, q.bias);
-			x = vis_avx512_srdhm(_mm512_sllv_epi32(x, q.left),
-					     q.mult);
+			if (q.any_left)
+				x = _mm512_sllv_epi32(x, q.left);
+			x = vis_avx512_srdhm2(x, q.mult, q.mult_odd);
 			rem = _mm512_and_si512(x, q.mask);
 			thr = _mm512_sub_epi32(q.half,
 					       _mm512_srai_epi32(x, 31));
 			x = _mm512_srav_epi32(x, q.right);
 			up = _mm512_cmpgt_epi32_mask(rem, thr);
 			x = _mm512_mask_add_epi32(x, up, x, one);
-			x = _mm512_min_epi32(_mm512_max_epi32(x, n256), m256);
-			x = _mm512_add_epi32(x, vzp);
 			x = _mm512_min_epi32(_mm512_max_epi32(x, vlo), vhi);
+			x = _mm512_add_epi32(x, vzp);
 			_mm512_mask_cvtepi32_storeu_epi8(out + p * ldo + i, m,
 							 x);
 		}
