@@ -253,12 +253,11 @@ struct vis_add_args {
  *	[-128, 127]; nothing else is written. Calls with increasing @kend
  *	walk the tile in L1-sized slices
  * @block4_tile32: as @block4_tile, for @np (1..%VIS_BLOCK4_TILE32) pixels
- *	in a tile of %VIS_BLOCK4_TILE32 lanes whose values are biased: block
- *	kb of pixel p at @a[(kb * %VIS_BLOCK4_TILE32 + p) * 4] holds the
- *	input XOR 0x80 (as unsigned, input + 128); the sums are of the
- *	inputs less @zp, as in @block4_tile. @tmp: 16 * %VIS_BLOCK4_TILE32
- *	s32 of scratch. NULL when the table has no faster way than
- *	@block4_tile
+ *	in a tile of L = vis_block4_lanes32(@np) lanes whose values are
+ *	biased: block kb of pixel p at @a[(kb * L + p) * 4] holds the input
+ *	XOR 0x80 (as unsigned, input + 128); the sums are of the inputs less
+ *	@zp, as in @block4_tile. @tmp: 16 * %VIS_BLOCK4_TILE32 s32 of
+ *	scratch. NULL when the table has no faster way than @block4_tile
  * @block4_pack: pack @np (1..@lanes) patches for @block4_tile or
  *	@block4_tile32: tile[(kb * @lanes + p) * 4 + i] = src[p][kb * 4 + i]
  *	XOR byte i of @flip for kb < @nkb, p < @np, i < 4, and zero for the
@@ -324,6 +323,12 @@ struct vis_kernels {
 static inline u32 vis_block4_lanes(u32 np)
 {
 	return np > VIS_BLOCK4_TILE / 2 ? VIS_BLOCK4_TILE : VIS_BLOCK4_TILE / 2;
+}
+
+/* Pixel lanes per block of a block4_tile32() tile of @np pixels. */
+static inline u32 vis_block4_lanes32(u32 np)
+{
+	return np > VIS_BLOCK4_TILE ? VIS_BLOCK4_TILE32 : vis_block4_lanes(np);
 }
 
 /* The block4_tile members of the SIMD tables (vis_simd_*_sparse.c). */

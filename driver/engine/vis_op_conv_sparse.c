@@ -20,11 +20,19 @@
  * at most 8 pixels (the last of a short row) are packed 8 lanes wide,
  * which halves their cost on the tables that exploit it.
  *
- * Fully connected layers have one "pixel" per batch row, usually one, so
- * they keep the row-oriented dot_block4(): a weight row is read once per
- * four batch rows, and the input zero point is folded into the bias with
- * the weight sums computed by the same call, as the product with a ones
- * row appended to the batch rows when there is room.
+ * A table with block4_tile32() gets tiles of up to %VIS_BLOCK4_TILE32
+ * pixels instead, 8, 16 or 32 lanes wide (vis_block4_lanes32()), biased
+ * to unsigned when packed (XOR 0x80) so its kernel has nothing to do per
+ * block but multiply.
+ *
+ * Fully connected layers have one "pixel" per batch row, usually one.
+ * With block4_tile32() the batch rows are packed as the pixels of such a
+ * tile, so FC runs the same kernel and each weight row is read once per
+ * %VIS_BLOCK4_TILE32 batch rows. Otherwise they keep the row-oriented
+ * dot_block4(): a weight row is read once per four batch rows, and the
+ * input zero point is folded into the bias with the weight sums computed
+ * by the same call, as the product with a ones row appended to the batch
+ * rows when there is room.
  */
 
 #include "vis_op_conv_sparse.h"
@@ -69,6 +77,32 @@ static void vis_sparse_w(const struct vis_exec *x, u32 id, u32 rows,
 	w->row_ptr = vis_tensor_data(x, id);
 	w->col = w->row_ptr + rows + 1;
 	w->val = (const s8 *)(w->col + w->row_ptr[rows]);
+}
+
+/*
+ * Rows [@co0, @co0 + @nr) of weights @w times the biased tile @tile of
+ * @np pixels and @kb blocks with the table's block4_tile32(), the sums
+ * added to @acc (pixel-major, @nr a pixel): the tile is walked in slices
+ * that stay in L1 while every row reads them in turn, about 40 KiB (48
+ * for 32 lanes, where each slice costs every row a setup).
+ */
+static void vis_sparse_tile32(const struct vis_kernels *k,
+			      const struct vis_sparse_w *w, const s8 *tile,
+			      u32 np, u32 kb, s32 zp, u32 co0, u32 nr, u32 *pos,
+			      s32 *acc, s32 *tmp)
+{
+	u32 lanes = vis_block4_lanes32(np), kend = 0, kc;
+
+	kc = lanes == VIS_BLOCK4_TILE32 ?
+		     VIS_SPARSE_KC32 :
+		     VIS_SPARSE_KC * VIS_BLOCK4_TILE / lanes;
+	kc = DIV_ROUND_UP(kb, DIV_ROUND_UP(kb, kc));
+	memcpy(pos, w->row_ptr + co0, (size_t)nr * sizeof(u32));
+	do {
+		kend = min_t(u32, kend + kc, kb);
+		k->block4_tile32(tile, np, zp, pos, w->row_ptr + co0 + 1, kend,
+				 nr, w->col, w->val, acc, nr, tmp);
+	} while (kend < kb);
 }
 
 /* ---- CONV_2D ------------------------------------------------------- */
@@ -184,12 +218,11 @@ static void vis_sparse_pack(const struct vis_kernels *k,
 			    s8 zp, u32 lanes, u32 flip)
 {
 	const s8 *src[VIS_BLOCK4_TILE32];
-	u32 p;
+	/* The first pixel's coordinates; the others' by stepping. */
+	u32 ox = (u32)(pix % g->ow), u = (u32)(pix / g->ow);
+	u32 n = u / g->oh, oy = u % g->oh, p;
 
 	for (p = 0; p < np; p++) {
-		u64 q = pix + p;
-		u32 ox = (u32)(q % g->ow), u = (u32)(q / g->ow);
-		u32 n = u / g->oh, oy = u % g->oh;
 		const s8 *img = in + (size_t)n * g->h * g->w * g->cin;
 
 		if (g->direct) {
@@ -202,6 +235,13 @@ static void vis_sparse_pack(const struct vis_kernels *k,
 
 			vis_sparse_gather(g, d, img, oy, ox, grp * g->cgi, zp);
 			src[p] = d;
+		}
+		if (++ox == g->ow) {
+			ox = 0;
+			if (++oy == g->oh) {
+				oy = 0;
+				n++;
+			}
 		}
 	}
 	k->block4_pack(src, np, g->kb, lanes, flip, tile);
@@ -236,24 +276,18 @@ static void vis_sparse_conv_rows(const struct vis_sparse_conv_run *c, u64 pix,
 	u32 kend = 0, p;
 	s8 *o;
 
-	memcpy(c->pos, c->w.row_ptr + co0, (size_t)nr * sizeof(u32));
 	memset(c->acc, 0, (size_t)np * nr * sizeof(s32));
-	if (np > VIS_BLOCK4_TILE) {
-		/* A 32-lane tile, in its own slices. */
-		kc = DIV_ROUND_UP(g->kb, DIV_ROUND_UP(g->kb, VIS_SPARSE_KC32));
-		do {
+	if (c->k->block4_tile32) {
+		vis_sparse_tile32(c->k, &c->w, c->tile, np, g->kb, c->in_zp,
+				  co0, nr, c->pos, c->acc, c->tmp);
+	} else {
+		memcpy(c->pos, c->w.row_ptr + co0, (size_t)nr * sizeof(u32));
+		while (kend < g->kb) {
 			kend = min_t(u32, kend + kc, g->kb);
-			c->k->block4_tile32(c->tile, np, c->in_zp, c->pos,
-					    c->w.row_ptr + co0 + 1, kend, nr,
-					    c->w.col, c->w.val, c->acc, nr,
-					    c->tmp);
-		} while (kend < g->kb);
-	}
-	while (kend < g->kb) {
-		kend = min_t(u32, kend + kc, g->kb);
-		c->k->block4_tile(c->tile, np, c->in_zp, c->pos,
-				  c->w.row_ptr + co0 + 1, kend, nr, c->w.col,
-				  c->w.val, c->acc, nr);
+			c->k->block4_tile(c->tile, np, c->in_zp, c->pos,
+					  c->w.row_ptr + co0 + 1, kend, nr,
+					  c->w.col, c->w.val, c->acc, nr);
+		}
 	}
 
 	if (c->k->requant_px) {
@@ -311,10 +345,11 @@ void vis_sparse_conv_run(const struct vis_exec *x,
 	for (pix = (u64)begin * g->ow; pix < pix_end; pix += np) {
 		np = (u32)min_t(u64, tile, pix_end - pix);
 		for (grp = 0; grp < g->groups; grp++) {
-			if (np > VIS_BLOCK4_TILE)
+			if (x->k->block4_tile32)
 				vis_sparse_pack(x->k, g, c.tile, c.patch, c.in,
 						pix, np, grp, (s8)c.in_zp,
-						VIS_BLOCK4_TILE32, 0x80808080u);
+						vis_block4_lanes32(np),
+						0x80808080u);
 			else
 				vis_sparse_pack(x->k, g, c.tile, c.patch, c.in,
 						pix, np, grp, (s8)c.in_zp,
@@ -347,10 +382,18 @@ static void vis_sparse_fc_geom(const struct vis_model *m,
 	g->cout = w->shape[0];
 }
 
+/*
+ * Scratch layout: the first three for dot_block4(); with block4_tile32()
+ * the batch rows are a conv's pixels, acc holds TILE32 of them and patch
+ * TILE32 padded rows.
+ */
 struct vis_sparse_fc_scratch {
 	u64 bias; /* s32[ROWS] folded bias */
-	u64 acc; /* s32[PIX * ROWS] */
-	u64 patch; /* s8[PIX * kpad]: padded input rows and the ones row */
+	u64 acc; /* s32[TILE32 * ROWS] */
+	u64 patch; /* s8[TILE32 * kpad]: padded input rows and the ones row */
+	u64 pos; /* u32[ROWS] block4_tile32() cursors */
+	u64 tmp; /* s32[16 * TILE32] for block4_tile32() */
+	u64 tile; /* s8[kpad * TILE32] packed batch rows */
 	u64 size;
 };
 
@@ -362,9 +405,15 @@ static void vis_sparse_fc_layout(const struct vis_sparse_fc *g,
 	s->bias = off;
 	off += VIS_SPARSE_ROWS * 4;
 	s->acc = off;
-	off += VIS_SPARSE_FC_PIX * VIS_SPARSE_ROWS * 4;
+	off += VIS_BLOCK4_TILE32 * VIS_SPARSE_ROWS * 4;
 	s->patch = off;
-	off += ALIGN((u64)VIS_SPARSE_FC_PIX * g->kpad, VIS_SPARSE_SALIGN);
+	off += ALIGN((u64)VIS_BLOCK4_TILE32 * g->kpad, VIS_SPARSE_SALIGN);
+	s->pos = off;
+	off += VIS_SPARSE_ROWS * 4;
+	s->tmp = off;
+	off += 16 * VIS_BLOCK4_TILE32 * 4;
+	s->tile = off;
+	off += ALIGN((u64)g->kpad * VIS_BLOCK4_TILE32, VIS_SPARSE_SALIGN);
 	s->size = off;
 }
 
@@ -410,6 +459,68 @@ static void vis_sparse_fc_row(const struct vis_sparse_fc *g, s8 *dst,
 	memset(dst + g->k, 0, g->kpad - g->k);
 }
 
+/*
+ * With block4_tile32(): up to %VIS_BLOCK4_TILE32 batch rows at a time are
+ * packed as the pixels of a biased tile, so FC runs the conv kernel (the
+ * input zero point comes out in there), each row read once per tile.
+ */
+static void vis_sparse_fc_tiles(const struct vis_exec *x,
+				const struct vision_model_op *op,
+				const struct vis_sparse_fc *g,
+				const struct vis_sparse_fc_scratch *s,
+				const struct vis_sparse_w *w, u32 co0, u32 co1)
+{
+	const struct vis_model *m = x->model;
+	const struct vision_model_conv *prm = &op->params.conv;
+	const s8 *in = vis_tensor_data(x, op->inputs[0]);
+	const s32 *bias = vis_tensor_data(x, op->inputs[2]);
+	s8 *out = vis_tensor_out(x, op->output);
+	const struct vision_model_requant *rq =
+		(const struct vision_model_requant *)(m->consts + prm->requant);
+	s32 in_zp = vis_tensor(m, op->inputs[0])->zero_point;
+	s32 out_zp = vis_tensor(m, op->output)->zero_point;
+	s32 *acc = (s32 *)(x->scratch + s->acc);
+	s32 *tmp = (s32 *)(x->scratch + s->tmp);
+	u32 *pos = (u32 *)(x->scratch + s->pos);
+	s8 *patch = (s8 *)(x->scratch + s->patch);
+	s8 *tile = (s8 *)(x->scratch + s->tile);
+	const s8 *src[VIS_BLOCK4_TILE32];
+	u32 n0, np, p, c0, nr, r;
+
+	for (n0 = 0; n0 < g->n; n0 += np) {
+		np = min_t(u32, VIS_BLOCK4_TILE32, g->n - n0);
+		for (p = 0; p < np; p++) {
+			const s8 *row = in + (size_t)(n0 + p) * g->k;
+			s8 *d = patch + (size_t)p * g->kpad;
+
+			/* block4_pack() reads whole blocks. */
+			if (g->k != g->kpad)
+				vis_sparse_fc_row(g, d, row);
+			src[p] = g->k != g->kpad ? d : row;
+		}
+		x->k->block4_pack(src, np, g->kpad / 4, vis_block4_lanes32(np),
+				  0x80808080u, tile);
+		for (c0 = co0; c0 < co1; c0 += nr) {
+			nr = min_t(u32, VIS_SPARSE_ROWS, co1 - c0);
+			memset(acc, 0, (size_t)np * nr * sizeof(s32));
+			vis_sparse_tile32(x->k, w, tile, np, g->kpad / 4, in_zp,
+					  c0, nr, pos, acc, tmp);
+			for (p = 0; p < np; p++) {
+				s8 *o = out + (size_t)(n0 + p) * g->cout + c0;
+				const s32 *ap = acc + p * nr;
+				const s32 *b = bias + c0;
+
+				for (r = 0; r < nr; r++)
+					o[r] = vis_sparse_out(ap[r] + b[r],
+							      rq + c0 + r,
+							      out_zp,
+							      prm->act_min,
+							      prm->act_max);
+			}
+		}
+	}
+}
+
 void vis_sparse_fc_run(const struct vis_exec *x,
 		       const struct vision_model_op *op, u32 co0, u32 co1)
 {
@@ -436,6 +547,10 @@ void vis_sparse_fc_run(const struct vis_exec *x,
 	acc = (s32 *)(x->scratch + s.acc);
 	patch = (s8 *)(x->scratch + s.patch);
 	co1 = min_t(u32, co1, g.cout);
+	if (x->k->block4_tile32) {
+		vis_sparse_fc_tiles(x, op, &g, &s, &w, co0, co1);
+		return;
+	}
 
 	for (; co0 < co1; co0 += nr) {
 		/* One call for the batch and the weight sums, if they fit. */

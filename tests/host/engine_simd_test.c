@@ -1236,8 +1236,9 @@ TEST(avx512vnni_requant_px)
 /*
  * One block4_tile32 walk of table @t against the portable block4_tile
  * over the same pixels as two 16-lane tiles (the first 16 pixels, then the
- * rest), the inputs XOR 0x80 for block4_tile32: @nr rows of random density
- * over @kb blocks, in slices of @kc.
+ * rest), the inputs XOR 0x80 in a tile of vis_block4_lanes32(@np) lanes for
+ * block4_tile32: @nr rows of random density over @kb blocks, in slices of
+ * @kc.
  */
 static int check_tile32(struct __test_metadata *_metadata,
 			const struct vis_kernels *t, u32 np, u32 kb, u32 nr,
@@ -1247,7 +1248,8 @@ static int check_tile32(struct __test_metadata *_metadata,
 	u32 np1 = np < 16 ? np : 16, np2 = np - np1;
 	/* The reference's lanes: 8 for a tile of at most 8 pixels. */
 	u32 l1 = vis_block4_lanes(np1), l2 = vis_block4_lanes(np2);
-	size_t alen = (size_t)kb * VIS_BLOCK4_TILE32 * 4;
+	u32 l32 = vis_block4_lanes32(np);
+	size_t alen = (size_t)kb * l32 * 4;
 	size_t tlen = (size_t)kb * VIS_BLOCK4_TILE * 4;
 	void *abase, *gbase;
 	s8 *a = exact_alloc(alen, 1, &abase);
@@ -1271,14 +1273,14 @@ static int check_tile32(struct __test_metadata *_metadata,
 
 	ASSERT_TRUE(a && t1 && t2 && got && want && row_ptr && col && val);
 	ASSERT_TRUE(gpos && w1 && w2 && raw && tmp);
-	/* raw: the unbiased tile, 32 lanes; a: the same XOR 0x80. */
+	/* raw: the unbiased tile, l32 lanes; a: the same XOR 0x80. */
 	fill(raw, alen, fa);
 	for (j = 0; j < alen; j++)
 		a[j] = (s8)(raw[j] ^ 0x80);
 	for (c = 0; c < kb; c++)
 		for (p = 0; p < np; p++)
 			for (i = 0; i < 4; i++) {
-				s8 v = raw[((size_t)c * 32 + p) * 4 + i];
+				s8 v = raw[((size_t)c * l32 + p) * 4 + i];
 
 				if (p < 16)
 					t1[((size_t)c * l1 + p) * 4 + i] = v;
