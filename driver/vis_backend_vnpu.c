@@ -76,7 +76,7 @@ static int vis_vnpu_execute(struct vis_vnpu_run *r)
 		.model = m,
 		.arena = core->sram,
 		.scratch = core->sram + vis_model_scratch_offset(m),
-		.k = vis_kernels_best(),
+		.k = READ_ONCE(core->vdev->kernels),
 		.should_stop = vis_vnpu_should_stop,
 		.op_done = job->prof ? vis_vnpu_op_done : NULL,
 		.priv = r,

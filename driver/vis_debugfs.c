@@ -21,11 +21,19 @@
  * ``fault``
  *	fault injection (see vis_backend_fault.c): write ``none`` or
  *	``complete|fail|hang [count]``; read back the armed mode and count.
+ * ``kernels``
+ *	the engine's kernel table for jobs and for preparing models created
+ *	from now on: write ``portable``, ``avx2``, ... (one this CPU
+ *	supports; ``best`` for vis_kernels_best()); read back its name.
+ *	Every table computes the same bytes: this is for testing the paths
+ *	the CPU would not take, e.g. prepared weights in a guest without
+ *	AVX-512.
  */
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "vis_backend.h"
@@ -57,9 +65,11 @@ static int vis_dbg_state_show(struct seq_file *s, void *unused)
 	seq_printf(s, "models: %lld bytes of %llu\n",
 		   (s64)atomic64_read(&vdev->model_mem), vdev->model_mem_max);
 	mutex_lock(&vdev->models_lock);
-	list_for_each_entry(mo, &vdev->models, node)
-		seq_printf(s, "model id=%llu size=%llu ops=%u arena=%llu\n",
+	list_for_each_entry(mo, &vdev->models, node) {
+		seq_printf(s, "model id=%llu size=%llu ops=%u arena=%llu",
 			   mo->id, mo->m.size, mo->m.num_ops, mo->m.arena_size);
+		seq_printf(s, " prepared=%llu\n", mo->prepared_size);
+	}
 	mutex_unlock(&vdev->models_lock);
 
 	seq_puts(s, "last errors:\n");
@@ -125,6 +135,46 @@ static const struct file_operations vis_dbg_fault_fops = {
 	.llseek = default_llseek,
 };
 
+static ssize_t vis_dbg_kernels_read(struct file *f, char __user *buf, size_t n,
+				    loff_t *ppos)
+{
+	struct vis_device *vdev = f->private_data;
+	char text[32];
+	int len = scnprintf(text, sizeof(text), "%s\n",
+			    READ_ONCE(vdev->kernels)->name);
+
+	return simple_read_from_buffer(buf, n, ppos, text, len);
+}
+
+static ssize_t vis_dbg_kernels_write(struct file *f, const char __user *buf,
+				     size_t n, loff_t *ppos)
+{
+	struct vis_device *vdev = f->private_data;
+	const struct vis_kernels *k;
+	char text[32];
+
+	if (n >= sizeof(text))
+		return -EINVAL;
+	if (copy_from_user(text, buf, n))
+		return -EFAULT;
+	text[n] = 0;
+	strim(text);
+	k = strcmp(text, "best") ? vis_kernels_by_name(text) :
+				   vis_kernels_best();
+	if (!k)
+		return -EINVAL;
+	WRITE_ONCE(vdev->kernels, k);
+	return n;
+}
+
+static const struct file_operations vis_dbg_kernels_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = vis_dbg_kernels_read,
+	.write = vis_dbg_kernels_write,
+	.llseek = default_llseek,
+};
+
 static struct dentry *vis_debugfs_root;
 
 /**
@@ -142,6 +192,7 @@ void vis_debugfs_init(struct vis_device *vdev)
 	debugfs_create_file("state", 0444, dir, vdev, &vis_dbg_state_fops);
 	debugfs_create_file("stats", 0444, dir, vdev, &vis_dbg_stats_fops);
 	debugfs_create_file("fault", 0600, dir, vdev, &vis_dbg_fault_fops);
+	debugfs_create_file("kernels", 0600, dir, vdev, &vis_dbg_kernels_fops);
 }
 
 /**

@@ -123,6 +123,7 @@ int vis_device_init(struct vis_device *vdev)
 		vdev->num_cores = min_t(u32, num_online_cpus(), VIS_MAX_CORES);
 	vdev->sram_size = (size_t)vis_sram_mb << 20;
 	vdev->model_mem_max = (u64)vis_model_mem_mb << 20;
+	vdev->kernels = vis_kernels_best();
 	vdev->backend = &vis_backend_vnpu;
 	init_waitqueue_head(&vdev->jobs_wq);
 	mutex_init(&vdev->models_lock);

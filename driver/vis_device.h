@@ -102,6 +102,8 @@ enum vis_fault_mode {
  * @wq: workqueue of the virtual NPU's core workers
  * @job_timeout_ms: scheduler timeout of a job
  * @sram_size: activation memory per core, bytes
+ * @kernels: the engine's kernel table for jobs and for preparing models;
+ *	vis_kernels_best() unless debugfs says otherwise (READ_ONCE)
  * @model_mem_max: cap on the bytes of all live models
  * @model_mem: bytes of all live models
  * @next_core: round-robin start of the core choice
@@ -128,6 +130,7 @@ struct vis_device {
 	struct workqueue_struct *wq;
 	u32 job_timeout_ms;
 	size_t sram_size;
+	const struct vis_kernels *kernels;
 	u64 model_mem_max;
 	atomic64_t model_mem;
 	atomic_t next_core;

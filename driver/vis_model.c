@@ -85,14 +85,15 @@ struct vis_model_obj *vis_model_lookup(struct drm_file *file, u32 handle)
  * Lay the weights out once for the kernel table the jobs use (packed
  * dense convolutions), so no job repeats that work. The copy counts
  * against the model memory cap like the blob. Tables without the packed
- * kernels read the blob's weights and need none.
+ * kernels read the blob's weights and need none; the layout does not
+ * depend on the table, so a model prepared under one runs under any.
  */
 static int vis_model_prepare_weights(struct vis_device *vdev,
 				     struct vis_model_obj *mo)
 {
 	u64 size = mo->m.prepared_size;
 
-	if (!size || !vis_kernels_best()->gemm_s8_packed)
+	if (!size || !READ_ONCE(vdev->kernels)->gemm_s8_packed)
 		return 0;
 	/* kvmalloc() refuses (and warns about) more than INT_MAX. */
 	if (size > INT_MAX) {

@@ -31,16 +31,16 @@
 #define WAIT_NS (20ll * 1000000000)
 
 /*
- * Run @blob on the device: input @in (@in_size bytes, which must be the
- * model's input size) in a BO of its own, outputs read back from the
- * output BO. On success *out (malloc'ed) holds @out_size bytes. Returns 0
- * or the -errno of the step that failed; -EMSGSIZE for a size mismatch,
- * -EIO for a job that did not succeed.
+ * Run model @info on the device: input @in (@in_size bytes, which must
+ * be the model's input size) in a BO of its own, outputs read back from
+ * the output BO. On success *out (malloc'ed) holds @out_size bytes.
+ * Returns 0 or the -errno of the step that failed; -EMSGSIZE for a size
+ * mismatch, -EIO for a job that did not succeed.
  */
-static int kernel_run(int fd, const void *blob, size_t size, const void *in,
-		      size_t in_size, size_t out_size, uint8_t **out)
+static int kernel_run_model(int fd, const struct drm_vision_model_info *info,
+			    const void *in, size_t in_size, size_t out_size,
+			    uint8_t **out)
 {
-	struct drm_vision_model_info info;
 	struct drm_vision_job j;
 	uint32_t in_bo = 0, out_bo = 0;
 	uint64_t in_len, out_len;
@@ -48,13 +48,8 @@ static int kernel_run(int fd, const void *blob, size_t size, const void *in,
 	int32_t st = 0;
 	int ret;
 
-	ret = vision_model_create(fd, blob, size, &info);
-	if (ret)
-		return ret;
-	if (info.input_size != in_size || info.output_size != out_size) {
-		ret = -EMSGSIZE;
-		goto out_model;
-	}
+	if (info->input_size != in_size || info->output_size != out_size)
+		return -EMSGSIZE;
 	ret = vision_bo_create(fd, in_size, 0, &in_bo, NULL);
 	ret = ret ?: vision_bo_create(fd, out_size, 0, &out_bo, NULL);
 	if (ret)
@@ -67,7 +62,7 @@ static int kernel_run(int fd, const void *blob, size_t size, const void *in,
 	}
 	/* Input at the end of its BO, output at the end of its own. */
 	memset(&j, 0, sizeof(j));
-	j.model_handle = info.handle;
+	j.model_handle = info->handle;
 	j.in_handle = in_bo;
 	j.in_offset = in_len - in_size;
 	j.out_handle = out_bo;
@@ -94,9 +89,34 @@ out_bos:
 		vision_gem_close(fd, in_bo);
 	if (out_bo)
 		vision_gem_close(fd, out_bo);
-out_model:
+	return ret;
+}
+
+/* kernel_run_model() on a model created from @blob for the call. */
+static int kernel_run(int fd, const void *blob, size_t size, const void *in,
+		      size_t in_size, size_t out_size, uint8_t **out)
+{
+	struct drm_vision_model_info info;
+	int ret;
+
+	ret = vision_model_create(fd, blob, size, &info);
+	if (ret)
+		return ret;
+	ret = kernel_run_model(fd, &info, in, in_size, out_size, out);
 	vision_gem_close(fd, info.handle);
 	return ret;
+}
+
+/* Bytes of live models, from the "models:" line of debugfs state. */
+static int64_t model_mem(int fd)
+{
+	char buf[8192], *l;
+	int n = vision_debugfs_read(fd, "state", buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	l = strstr(buf, "models: ");
+	return l ? strtoll(l + 8, NULL, 10) : -ENOENT;
 }
 
 /* Outputs of @m run in userspace with kernel table @k. */
@@ -164,6 +184,9 @@ FIXTURE_SETUP(engine)
 
 FIXTURE_TEARDOWN(engine)
 {
+	/* prepared_weights may have stopped with another table chosen. */
+	if (self->fd >= 0)
+		vision_debugfs_write(self->fd, "kernels", "best");
 	for (int i = 0; i < NUM_TM; i++)
 		free(self->tm[i].blob);
 	if (self->fd >= 0)
@@ -220,6 +243,92 @@ TEST_F(engine, kernel_equals_user)
 		}
 		free(in);
 	}
+}
+
+/*
+ * Weights prepared at MODEL_CREATE (debugfs "kernels" picks the table; a
+ * guest without AVX-512 prepares nothing with its own): a model created
+ * under a table with the packed kernels (portable has them) costs the
+ * blob plus exactly the prepared size the validator computes, one
+ * created under a table without them the blob alone; the memory comes
+ * back when it is freed; and every model, prepared or not, gives the
+ * userspace engine's bytes under every table.
+ */
+TEST_F(engine, prepared_weights)
+{
+	static const char *const tables[] = { "portable", "avx2", "avx512bw",
+					      "avx512vnni" };
+	uint64_t prepared = 0;
+	char orig[32];
+	int ret;
+
+	ret = vision_debugfs_read(self->fd, "kernels", orig, sizeof(orig));
+	if (ret < 0)
+		SKIP(return, "no debugfs kernels file: %d", ret);
+	/* Unknown tables are refused. */
+	EXPECT_EQ(-EINVAL, vision_debugfs_write(self->fd, "kernels", "nope"));
+	for (int i = 0; i < NUM_TM; i++) {
+		const struct tm_model *tm = &self->tm[i];
+		struct vis_engine_error err;
+		struct vis_model m;
+		uint8_t *in, *ref;
+		size_t in_size, out_size;
+
+		ASSERT_EQ(0, vis_model_validate(&m, tm->blob, tm->size, &err));
+		prepared += m.prepared_size;
+		in_size = m.tensors[m.input->tensor].size;
+		in = malloc(in_size);
+		ASSERT_NE(NULL, in);
+		for (size_t b = 0; b < in_size; b++)
+			in[b] = (uint8_t)(rand() >> 7);
+		ref = user_run(&m, in, vis_kernels_by_name("portable"),
+			       &out_size);
+		ASSERT_NE(NULL, ref);
+		for (int c = 0; c < 4; c++) {
+			const struct vis_kernels *ck =
+				vis_kernels_by_name(tables[c]);
+			struct drm_vision_model_info info;
+			int64_t before, after, want;
+
+			if (!ck)
+				continue;
+			ASSERT_EQ(0, vision_debugfs_write(self->fd, "kernels",
+							  tables[c]));
+			before = model_mem(self->fd);
+			ASSERT_LE(0, before);
+			ASSERT_EQ(0, vision_model_create(self->fd, tm->blob,
+							 tm->size, &info));
+			after = model_mem(self->fd);
+			want = (int64_t)tm->size;
+			if (ck->gemm_s8_packed)
+				want += (int64_t)m.prepared_size;
+			EXPECT_EQ(want, after - before)
+			TH_LOG("model %d created under %s", i, tables[c]);
+			for (int r = 0; r < 4; r++) {
+				uint8_t *kout;
+
+				if (!vis_kernels_by_name(tables[r]))
+					continue;
+				ASSERT_EQ(0, vision_debugfs_write(self->fd,
+								  "kernels",
+								  tables[r]));
+				ASSERT_EQ(0, kernel_run_model(self->fd, &info,
+							      in, in_size,
+							      out_size, &kout));
+				EXPECT_EQ(0, memcmp(ref, kout, out_size))
+				TH_LOG("model %d created under %s, run under %s",
+				       i, tables[c], tables[r]);
+				free(kout);
+			}
+			ASSERT_EQ(0, vision_gem_close(self->fd, info.handle));
+			EXPECT_EQ(before, model_mem(self->fd));
+		}
+		free(ref);
+		free(in);
+	}
+	ASSERT_EQ(0, vision_debugfs_write(self->fd, "kernels", "best"));
+	/* Otherwise this test proved nothing about preparation. */
+	ASSERT_LT(0, prepared);
 }
 
 TEST_F(engine, bad_requests)
