@@ -49,6 +49,7 @@ typedef int64_t s64;
 #define __always_inline inline __attribute__((__always_inline__))
 #endif
 #define __maybe_unused __attribute__((__unused__))
+#define noinline __attribute__((__noinline__))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
 #define ALIGN(x, a) (((x) + ((__typeof__(x))(a)-1)) & ~((__typeof__(x))(a)-1))

@@ -142,11 +142,15 @@ u32 vis_crc32(u32 crc, const void *buf, u64 len);
  * struct vis_dw_args - one call of &vis_kernels.dw_conv
  * @taps: input pointers, @ntaps per output pixel: tap t of pixel p reads
  *	the @c int8 values at taps[p * @ntaps + t] (padded taps point at
- *	values equal to the input zero point)
+ *	values equal to the input zero point); with a nonzero @tap_step,
+ *	only the @ntaps of pixel 0 (see vis_dw_tap())
+ * @tap_step: 0, or the bytes between the inputs of consecutive pixels,
+ *	the same for every tap: tap t of pixel p reads taps[t] + p *
+ *	@tap_step (a run of pixels none of whose taps is padded)
  * @npix: output pixels, >= 1
  * @ntaps: taps per pixel, >= 1
  * @c: channels, >= 1
- * @w: filter values, w[t * @c + ch], each in [-128, 127]
+ * @w: filter values, w[t * @c + ch]
  * @bias: per channel, with -in_zp * sum over t of w[t][ch] folded in
  * @mult: per-channel Q31 multipliers, 0 or in [2^30, 2^31)
  * @shift: per-channel exponents, in [-31, 30]
@@ -155,19 +159,21 @@ u32 vis_crc32(u32 crc, const void *buf, u64 len);
  * @out_zp: output zero point, in [-128, 127]
  * @act_min: lower activation bound, >= -128
  * @act_max: upper activation bound, <= 127
+ * @tmp: %VIS_DW_TMP bytes of scratch, any alignment, for the kernel's
+ *	per-call tables (nothing in it is kept between calls)
  *
  * For every pixel p and channel ch: acc = bias[ch] + sum over t of
- * taps[p * ntaps + t][ch] * w[t * c + ch], wrapping in int32; v =
+ * vis_dw_tap(a, p, t)[ch] * w[t * c + ch], wrapping in int32; v =
  * vis_mbqm(acc, mult[ch], shift[ch]) clamped to [-256, 256]; the output is
  * v + out_zp clamped to [@act_min, @act_max]. Nothing outside the bytes
- * named here is read or written.
+ * named here (and @tmp) is read or written.
  */
 struct vis_dw_args {
 	const s8 *const *taps;
 	u32 npix;
 	u32 ntaps;
 	u32 c;
-	const s32 *w;
+	const s8 *w;
 	const s32 *bias;
 	const s32 *mult;
 	const s32 *shift;
@@ -176,7 +182,20 @@ struct vis_dw_args {
 	s32 out_zp;
 	s32 act_min;
 	s32 act_max;
+	void *tmp;
+	size_t tap_step;
 };
+
+/* The input of tap @t of pixel @p of a &struct vis_dw_args call. */
+static inline const s8 *vis_dw_tap(const struct vis_dw_args *a, u32 p, u32 t)
+{
+	if (a->tap_step)
+		return a->taps[t] + (size_t)p * a->tap_step;
+	return a->taps[(size_t)p * a->ntaps + t];
+}
+
+/* Bytes of &struct vis_dw_args.tmp. */
+#define VIS_DW_TMP 8192
 
 /**
  * struct vis_add_args - the operands of one element-wise int8 ADD
@@ -353,6 +372,7 @@ void vis_block4_tile_neon(const s8 *a, u32 np, s32 zp, u32 *pos, const u32 *end,
 /* The dw_conv members of the SIMD tables (vis_simd_*_dw.c). */
 void vis_dw_conv_avx2(const struct vis_dw_args *a);
 void vis_dw_conv_avx512(const struct vis_dw_args *a);
+void vis_dw_conv_avx512vnni(const struct vis_dw_args *a);
 void vis_dw_conv_neon(const struct vis_dw_args *a);
 
 void vis_requant_px_avx512(const s32 *acc, u32 np, u32 ldacc, const s32 *bias,

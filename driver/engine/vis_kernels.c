@@ -64,7 +64,6 @@ static void vis_dot_block4_portable(const s8 *a, u32 np, u32 k, const u32 *col,
 static __always_inline void vis_dw_block(const struct vis_dw_args *a, u32 p,
 					 u32 c0, u32 n)
 {
-	const s8 *const *taps = a->taps + (size_t)p * a->ntaps;
 	s8 *o = a->out + (size_t)p * a->out_stride + c0;
 	s32 acc[VIS_DW_BLOCK];
 	u32 t, i;
@@ -72,11 +71,11 @@ static __always_inline void vis_dw_block(const struct vis_dw_args *a, u32 p,
 	for (i = 0; i < n; i++)
 		acc[i] = a->bias[c0 + i];
 	for (t = 0; t < a->ntaps; t++) {
-		const s8 *restrict x = taps[t] + c0;
-		const s32 *restrict w = a->w + (size_t)t * a->c + c0;
+		const s8 *restrict x = vis_dw_tap(a, p, t) + c0;
+		const s8 *restrict w = a->w + (size_t)t * a->c + c0;
 
 		for (i = 0; i < n; i++)
-			acc[i] += (s32)x[i] * w[i];
+			acc[i] += (s32)x[i] * (s32)w[i];
 	}
 	for (i = 0; i < n; i++) {
 		s32 v = vis_mbqm(acc[i], a->mult[c0 + i], a->shift[c0 + i]);

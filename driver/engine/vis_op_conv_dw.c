@@ -13,14 +13,19 @@
  * requantizes the block and stores it (see &struct vis_dw_args).
  *
  * Per call of run() and per range of output channels (all of them unless
- * the filter is very large), the filter is laid out in scratch as int32
- * [tap][channel], and the bias gets -in_zp * sum(w) folded in. The input
- * zero point then needs no subtraction in the inner loop: padded taps
- * point at a row of in_zp values, whose products cancel the fold exactly.
- * Per run of output pixels an indirection table gives the kernel one
+ * the filter is very large), the filter is laid out in scratch as int8
+ * [tap][channel], and the bias gets -in_zp * sum(w) folded in (one pass
+ * over the filter). The input zero point then needs no subtraction in the
+ * inner loop: padded taps point at a row of in_zp values, whose products
+ * cancel the fold exactly. An indirection table gives the kernel one
  * pointer per (pixel, tap), so any kernel size, stride, dilation and
- * padding take the same path. With a channel multiplier above one, the
- * input values of each tap are first replicated per output channel.
+ * padding take the same path; output pixels are contiguous in NHWC, so one
+ * dw_conv() call takes pixels of several rows (small images in one call).
+ * A long run of a row's pixels none of whose taps is padded (the interior
+ * of a wide image) goes as one call with the taps of its first pixel and a
+ * step instead, which saves building and reading the table where the
+ * channels are few. With a channel multiplier above one, the input values
+ * of each tap are first replicated per output channel, one pixel a call.
  *
  * BLOCK4 weights are decoded into the same dense [tap][channel] layout
  * rather than skipped: a depthwise filter has only K = KH * KW weights per
@@ -38,6 +43,11 @@
 #define VIS_DW_WBUF 65536
 /* Scratch for the indirection table of one dw_conv() call. */
 #define VIS_DW_TAPBUF 16384
+/*
+ * Shortest run of unpadded output pixels of a row given to dw_conv() as
+ * one call without a table: shorter runs are cheaper spanning rows.
+ */
+#define VIS_DW_RUN_MIN 32
 /* Scratch regions start on cache-line boundaries. */
 #define VIS_DW_SALIGN 64
 
@@ -46,26 +56,30 @@ struct vis_dw_geom {
 	u32 oh, ow, cout;
 	u32 kh, kw, taps, mult;
 	u32 cb; /* output channels per range */
-	u32 np; /* output pixels per dw_conv() call */
+	u32 np; /* output pixels per dw_conv() call with a table */
+	/* Columns [ox_lo, ox_hi) have no padded tap; runs if long enough. */
+	u32 ox_lo, ox_hi;
 	bool block4;
 };
 
 /* Scratch layout; both scratch() and run() derive it from here. */
 struct vis_dw_scratch {
-	u64 w; /* s32[taps * cb] */
+	u64 w; /* s8[taps * cb] */
 	u64 bias; /* s32[cb] */
 	u64 mult; /* s32[cb] */
 	u64 shift; /* s32[cb] */
 	u64 zp; /* s8[cb]: in_zp, what padded taps read */
 	u64 rep; /* s8[taps * cb]: replicated input, multiplier > 1 */
 	u64 taps; /* const s8 *[np * taps] */
+	u64 toff; /* size_t[taps]: tap offsets of an interior pixel */
+	u64 tmp; /* VIS_DW_TMP bytes for dw_conv() */
 	u64 size;
 };
 
 /* Scratch bytes per output channel of a range. */
 static u64 vis_dw_chan_bytes(const struct vis_dw_geom *g)
 {
-	return (u64)g->taps * 4 + 13 + (g->mult > 1 ? g->taps : 0);
+	return (u64)g->taps + 13 + (g->mult > 1 ? g->taps : 0);
 }
 
 static void vis_dw_geom(const struct vis_model *m,
@@ -74,6 +88,8 @@ static void vis_dw_geom(const struct vis_model *m,
 	const struct vision_model_tensor *in = vis_tensor(m, op->inputs[0]);
 	const struct vision_model_tensor *w = vis_tensor(m, op->inputs[1]);
 	const struct vision_model_tensor *out = vis_tensor(m, op->output);
+	const struct vision_model_conv *p = &op->params.conv;
+	s64 lo, hi;
 	u64 cb;
 
 	g->h = in->shape[1];
@@ -96,7 +112,16 @@ static void vis_dw_geom(const struct vis_model *m,
 		g->np = 1;
 	else
 		g->np = (u32)clamp_t(u64, VIS_DW_TAPBUF / ((u64)g->taps * 8), 1,
-				     g->ow);
+				     (u64)out->shape[0] * g->oh * g->ow);
+	/* Parameters are <= 2^16: s64 is exact. */
+	lo = DIV_ROUND_UP((s64)p->pad_left, (s64)p->stride_w);
+	hi = (s64)g->w - 1 + p->pad_left - (s64)(g->kw - 1) * p->dilation_w;
+	hi = hi < 0 ? 0 : hi / p->stride_w + 1;
+	hi = min_t(s64, hi, g->ow);
+	g->ox_lo = (u32)lo;
+	g->ox_hi = (u32)hi;
+	if (g->mult > 1 || hi - lo < VIS_DW_RUN_MIN)
+		g->ox_hi = 0; /* no runs */
 }
 
 static void vis_dw_layout(const struct vis_dw_geom *g, struct vis_dw_scratch *s)
@@ -104,7 +129,7 @@ static void vis_dw_layout(const struct vis_dw_geom *g, struct vis_dw_scratch *s)
 	u64 cb = g->cb, off = 0;
 
 	s->w = off;
-	off += ALIGN(cb * g->taps * 4, VIS_DW_SALIGN);
+	off += ALIGN(cb * g->taps, VIS_DW_SALIGN);
 	s->bias = off;
 	off += ALIGN(cb * 4, VIS_DW_SALIGN);
 	s->mult = off;
@@ -118,6 +143,10 @@ static void vis_dw_layout(const struct vis_dw_geom *g, struct vis_dw_scratch *s)
 		off += ALIGN(cb * g->taps, VIS_DW_SALIGN);
 	s->taps = off;
 	off += ALIGN((u64)g->np * g->taps * sizeof(const s8 *), VIS_DW_SALIGN);
+	s->toff = off;
+	off += ALIGN((u64)g->taps * sizeof(size_t), VIS_DW_SALIGN);
+	s->tmp = off;
+	off += VIS_DW_TMP;
 	s->size = off;
 }
 
@@ -142,13 +171,14 @@ struct vis_dw_run {
 	const s32 *bias;
 	const struct vision_model_requant *rq;
 	s32 in_zp;
-	s32 *w, *fbias, *mult, *shift;
-	s8 *zp, *rep;
+	s32 *fbias, *mult, *shift;
+	s8 *w, *zp, *rep;
 	const s8 **taps;
+	size_t *toff;
 };
 
 /*
- * Output channels [c0, c0 + nc): the filter as [tap][channel] int32 (dense
+ * Output channels [c0, c0 + nc): the filter as [tap][channel] int8 (dense
  * or decoded from BLOCK4), the folded bias and the requant tables.
  */
 static void vis_dw_prepare(const struct vis_dw_run *r, u32 c0, u32 nc)
@@ -161,33 +191,38 @@ static void vis_dw_prepare(const struct vis_dw_run *r, u32 c0, u32 nc)
 		const u32 *col = row_ptr + g->cout + 1;
 		const s8 *val = (const s8 *)(col + row_ptr[g->cout]);
 
-		memset(r->w, 0, (size_t)taps * nc * sizeof(s32));
+		memset(r->w, 0, (size_t)taps * nc);
 		for (j = 0; j < nc; j++) {
+			s64 sum = 0;
 			u32 b, i;
 
 			for (b = row_ptr[c0 + j]; b < row_ptr[c0 + j + 1]; b++)
 				for (i = 0; i < 4; i++) {
+					s8 v = val[(size_t)b * 4 + i];
+
 					/* check(): padding lanes are zero. */
 					t = col[b] * 4 + i;
 					if (t < taps)
-						r->w[(size_t)t * nc + j] =
-							val[(size_t)b * 4 + i];
+						r->w[(size_t)t * nc + j] = v;
+					sum += v;
 				}
+			r->fbias[j] = (s32)(r->bias[c0 + j] - r->in_zp * sum);
 		}
 	} else {
+		/* One pass: the filter transposed and summed together. */
 		for (j = 0; j < nc; j++) {
 			const s8 *src = r->wt + (size_t)(c0 + j) * taps;
+			s8 *dst = r->w + j;
+			s64 sum = 0;
 
-			for (t = 0; t < taps; t++)
-				r->w[(size_t)t * nc + j] = src[t];
+			for (t = 0; t < taps; t++, dst += nc) {
+				*dst = src[t];
+				sum += src[t];
+			}
+			r->fbias[j] = (s32)(r->bias[c0 + j] - r->in_zp * sum);
 		}
 	}
 	for (j = 0; j < nc; j++) {
-		s64 sum = 0;
-
-		for (t = 0; t < taps; t++)
-			sum += r->w[(size_t)t * nc + j];
-		r->fbias[j] = (s32)(r->bias[c0 + j] - r->in_zp * sum);
 		r->mult[j] = r->rq[c0 + j].multiplier;
 		r->shift[j] = r->rq[c0 + j].shift;
 	}
@@ -195,22 +230,48 @@ static void vis_dw_prepare(const struct vis_dw_run *r, u32 c0, u32 nc)
 }
 
 /*
- * The indirection table of @np pixels from (oy, ox) of image @img: the
- * first input channel of each tap, or the zero-point row when padded.
+ * The indirection table of @np output pixels from pixel @pix (counted
+ * over images, rows and columns): the first input channel @ci0 of each
+ * tap, or the zero-point row when padded.
  */
-static void vis_dw_taps(const struct vis_dw_run *r, const s8 *img, u32 oy,
-			u32 ox, u32 np, u32 ci0)
+static void vis_dw_taps(const struct vis_dw_run *r, u64 pix, u32 np, u32 ci0)
 {
 	const struct vis_dw_geom *g = r->g;
 	const struct vision_model_conv *p = r->p;
-	/* Parameters are <= 2^16, coordinates < 2^16: s64 is exact. */
-	s64 iy0 = (s64)oy * p->stride_h - p->pad_top;
+	size_t xstep = (size_t)p->dilation_w * g->cin;
+	u64 u = pix / g->ow;
+	u32 ox = (u32)(pix % g->ow), i, ky, kx, t;
+	s64 iyn = (s64)(g->kh - 1) * p->dilation_h;
 	const s8 **tp = r->taps;
-	u32 i, ky, kx;
+	const s8 *img = NULL;
+	bool vin = false;
+	s64 iy0 = 0;
 
-	for (i = 0; i < np; i++) {
-		s64 ix0 = (s64)(ox + i) * p->stride_w - p->pad_left;
+	for (i = 0; i < np; i++, ox++) {
+		/* Parameters are <= 2^16, coordinates < 2^16: s64 is exact. */
+		s64 ix0, ixn;
 
+		if (ox == g->ow) {
+			ox = 0;
+			u++;
+		}
+		if (i == 0 || ox == 0) {
+			img = r->in +
+			      (size_t)(u / g->oh) * g->h * g->w * g->cin + ci0;
+			iy0 = (s64)(u % g->oh) * p->stride_h - p->pad_top;
+			vin = iy0 >= 0 && iy0 + iyn < g->h;
+		}
+		ix0 = (s64)ox * p->stride_w - p->pad_left;
+		ixn = ix0 + (s64)(g->kw - 1) * p->dilation_w;
+		if (vin && ix0 >= 0 && ixn < g->w) {
+			/* Every tap inside: the common case. */
+			const s8 *base =
+				img + ((size_t)iy0 * g->w + ix0) * g->cin;
+
+			for (t = 0; t < g->taps; t++)
+				*tp++ = base + r->toff[t];
+			continue;
+		}
 		for (ky = 0; ky < g->kh; ky++) {
 			s64 iy = iy0 + (s64)ky * p->dilation_h;
 			const s8 *row;
@@ -220,7 +281,14 @@ static void vis_dw_taps(const struct vis_dw_run *r, const s8 *img, u32 oy,
 					*tp++ = r->zp;
 				continue;
 			}
-			row = img + (size_t)iy * g->w * g->cin + ci0;
+			row = img + (size_t)iy * g->w * g->cin;
+			if (ix0 >= 0 && ixn < g->w) {
+				/* All columns inside: the common case. */
+				row += (size_t)ix0 * g->cin;
+				for (kx = 0; kx < g->kw; kx++, row += xstep)
+					*tp++ = row;
+				continue;
+			}
 			for (kx = 0; kx < g->kw; kx++) {
 				s64 ix = ix0 + (s64)kx * p->dilation_w;
 
@@ -230,6 +298,37 @@ static void vis_dw_taps(const struct vis_dw_run *r, const s8 *img, u32 oy,
 			}
 		}
 	}
+}
+
+/*
+ * The output pixels of the next dw_conv() call from @pix, before @pend: a
+ * run of a row's unpadded pixels, which needs the taps of its first pixel
+ * only (@step set), or else up to np pixels with a table (@step 0) that
+ * stops where the next such run begins.
+ */
+static u32 vis_dw_next(const struct vis_dw_run *r, u64 pix, u64 pend,
+		       size_t *step)
+{
+	const struct vis_dw_geom *g = r->g;
+	const struct vision_model_conv *p = r->p;
+	u64 n = min_t(u64, g->np, pend - pix);
+	u32 ox = (u32)(pix % g->ow);
+	s64 iy0;
+
+	*step = 0;
+	if (!g->ox_hi)
+		return (u32)n;
+	iy0 = (s64)(pix / g->ow % g->oh) * p->stride_h - p->pad_top;
+	if (iy0 >= 0 && iy0 + (s64)(g->kh - 1) * p->dilation_h < g->h) {
+		if (ox >= g->ox_lo && ox < g->ox_hi) {
+			*step = (size_t)p->stride_w * g->cin;
+			return (u32)min_t(u64, g->ox_hi - ox, pend - pix);
+		}
+		if (ox < g->ox_lo)
+			return (u32)min_t(u64, n, g->ox_lo - ox);
+	}
+	/* Up to where the next row's run would begin. */
+	return (u32)min_t(u64, n, (u64)g->ow - ox + g->ox_lo);
 }
 
 /*
@@ -286,17 +385,23 @@ void vis_conv_dw_run(const struct vis_exec *x, const struct vision_model_op *op,
 		.act_min = p->act_min,
 		.act_max = p->act_max,
 	};
-	u32 c0, u, ox;
+	u64 pix, pend;
+	u32 c0, u;
 
 	vis_dw_geom(m, op, &g);
 	vis_dw_layout(&g, &s);
-	r.w = (s32 *)(x->scratch + s.w);
+	r.w = (s8 *)(x->scratch + s.w);
 	r.fbias = (s32 *)(x->scratch + s.bias);
 	r.mult = (s32 *)(x->scratch + s.mult);
 	r.shift = (s32 *)(x->scratch + s.shift);
 	r.zp = (s8 *)(x->scratch + s.zp);
 	r.rep = (s8 *)(x->scratch + s.rep);
 	r.taps = (const s8 **)(x->scratch + s.taps);
+	r.toff = (size_t *)(x->scratch + s.toff);
+	for (u = 0; u < g.taps; u++)
+		r.toff[u] = ((size_t)(u / g.kw) * p->dilation_h * g.w +
+			     (size_t)(u % g.kw) * p->dilation_w) *
+			    g.cin;
 	a.taps = r.taps;
 	a.ntaps = g.taps;
 	a.w = r.w;
@@ -304,26 +409,23 @@ void vis_conv_dw_run(const struct vis_exec *x, const struct vision_model_op *op,
 	a.mult = r.mult;
 	a.shift = r.shift;
 	a.out_stride = g.cout;
+	a.tmp = x->scratch + s.tmp;
 
 	for (c0 = 0; c0 < g.cout; c0 += g.cb) {
 		u32 nc = min_t(u32, g.cb, g.cout - c0);
 
 		vis_dw_prepare(&r, c0, nc);
 		a.c = nc;
-		for (u = begin; u < end; u++) {
-			u32 n = u / g.oh, oy = u % g.oh;
-			const s8 *img = r.in + (size_t)n * g.h * g.w * g.cin;
-			s8 *orow = r.out + (size_t)u * g.ow * g.cout + c0;
-
-			for (ox = 0; ox < g.ow; ox += a.npix) {
-				a.npix = min_t(u32, g.np, g.ow - ox);
-				vis_dw_taps(&r, img, oy, ox, a.npix,
-					    c0 / g.mult);
-				if (g.mult > 1)
-					vis_dw_replicate(&r, c0, nc);
-				a.out = orow + (size_t)ox * g.cout;
-				x->k->dw_conv(&a);
-			}
+		/* Output pixels are contiguous: table calls span rows. */
+		pend = (u64)end * g.ow;
+		for (pix = (u64)begin * g.ow; pix < pend; pix += a.npix) {
+			a.npix = vis_dw_next(&r, pix, pend, &a.tap_step);
+			vis_dw_taps(&r, pix, a.tap_step ? 1 : a.npix,
+				    c0 / g.mult);
+			if (g.mult > 1)
+				vis_dw_replicate(&r, c0, nc);
+			a.out = r.out + (size_t)pix * g.cout + c0;
+			x->k->dw_conv(&a);
 		}
 	}
 }

@@ -12,8 +12,9 @@
  *
  * Channels are processed 16 at a time (four vectors of 4 int32
  * accumulators), then 8, the requant values of the block held in
- * registers while the block walks every pixel of the call. Products are
- * int8 sign-extended to int32 and multiplied with mla: exact.
+ * registers while the block walks every pixel of the call. Input and
+ * filter are sign-extended to int16 and multiplied into the int32
+ * accumulators with smlal: exact.
  *
  * Requantization is exact: SaturatingRoundingDoublingHighMul is what
  * sqrdmulh computes (gemmlowp's own NEON path uses it), and the rounding
@@ -68,27 +69,25 @@ static __always_inline void vis_neon_dw_block(const struct vis_dw_args *a,
 		right[v] = vmaxq_s32(vnegq_s32(sh), zero);
 	}
 	for (p = 0; p < a->npix; p++) {
-		const s8 *const *taps = a->taps + (size_t)p * a->ntaps;
 		s8 *o = a->out + (size_t)p * a->out_stride + c0;
 
 #pragma GCC unroll 4
 		for (v = 0; v < nv; v++)
 			acc[v] = bias[v];
 		for (t = 0; t < a->ntaps; t++) {
-			const s8 *x = taps[t] + c0;
-			const s32 *w = a->w + (size_t)t * a->c + c0;
+			const s8 *x = vis_dw_tap(a, p, t) + c0;
+			const s8 *w = a->w + (size_t)t * a->c + c0;
 
 #pragma GCC unroll 2
 			for (v = 0; v < nv; v += 2) {
 				int16x8_t x16 = vmovl_s8(vld1_s8(x + 4 * v));
+				int16x8_t w16 = vmovl_s8(vld1_s8(w + 4 * v));
 
-				acc[v] = vmlaq_s32(acc[v],
-						   vmovl_s16(vget_low_s16(x16)),
-						   vld1q_s32(w + 4 * v));
-				acc[v + 1] =
-					vmlaq_s32(acc[v + 1],
-						  vmovl_s16(vget_high_s16(x16)),
-						  vld1q_s32(w + 4 * v + 4));
+				acc[v] = vmlal_s16(acc[v], vget_low_s16(x16),
+						   vget_low_s16(w16));
+				acc[v + 1] = vmlal_s16(acc[v + 1],
+						       vget_high_s16(x16),
+						       vget_high_s16(w16));
 			}
 		}
 #pragma GCC unroll 4

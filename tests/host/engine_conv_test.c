@@ -1024,6 +1024,45 @@ TEST(conv_depthwise_shapes)
 		e = check_case(&c, rand_sparsity());
 		ASSERT_EQ(NULL, e) TH_LOG("large case %u: %s", i, e);
 	}
+	/*
+	 * MobileNet-like 3x3 layers: channel counts around the 16-, 32- and
+	 * 64-channel blocks of the SIMD kernels, runs of output pixels that
+	 * span rows and images, long unpadded runs, extreme zero points.
+	 */
+	for (i = 0; i < 40; i++) {
+		static const u32 cins[] = { 8,	16, 17, 24, 31, 32,  33,
+					    48, 63, 64, 65, 96, 144, 160 };
+		const char *e;
+
+		rand_conv(&c, 4, 4);
+		c.n = (u32)rng_range(1, 2);
+		c.cin = cins[i % ARRAY_SIZE(cins)];
+		c.groups = c.cin;
+		c.cout = c.cin * (i % 8 == 7 ? 2 : 1);
+		c.kh = 3;
+		c.kw = 3;
+		c.sh = (u32)rng_range(1, 2);
+		c.sw = c.sh;
+		c.dh = 1;
+		c.dw = 1;
+		c.pt = 1;
+		c.pl = 1;
+		c.pb = c.sh == 1 ? 1 : 0;
+		c.pr = c.pb;
+		c.h = (u32)rng_range(3, 17);
+		c.w = (u32)rng_range(3, 17);
+		if (i % 3 == 2) {
+			/* Rows long enough for runs without a tap table. */
+			c.h = (u32)rng_range(3, 6);
+			c.w = (u32)rng_range(30, 90);
+		}
+		if (i % 4 == 1) {
+			c.in_zp = rng_chance(50) ? -128 : 127;
+			c.out_zp = rng_chance(50) ? -128 : 127;
+		}
+		e = check_case(&c, rand_sparsity());
+		ASSERT_EQ(NULL, e) TH_LOG("3x3 case %u: %s", i, e);
+	}
 	TH_LOG("%ld cases, %ld runs (%ld prepared), %d kernel tables",
 	       cases_run, runs_done, prepared_runs, num_kernels);
 }

@@ -763,36 +763,46 @@ static int check_dw(struct __test_metadata *_metadata,
 	const struct vis_kernels *ref = &vis_kernels_portable;
 	size_t stride = c + rng_range(0, 1) * rng_range(0, 5);
 	size_t osize = (npix - 1) * stride + c;
+	/* Half the calls give only pixel 0's taps and a step per pixel. */
+	size_t tstep = rng_range(0, 1) ? 0 : rng_range(1, c + 7);
+	size_t isize = (npix - 1) * tstep + c;
+	u32 ntp = tstep ? ntaps : npix * ntaps;
 	void *ibase[DW_BUFS], *tbase, *wbase, *bbase, *mbase, *sbase, *gbase,
 		*obase;
 	const s8 *ins[DW_BUFS];
-	const s8 **taps = exact_alloc(sizeof(*taps) * npix * ntaps,
-				      sizeof(*taps), &tbase);
-	s32 *w = exact_alloc(sizeof(s32) * ntaps * c, sizeof(s32), &wbase);
+	const s8 **taps =
+		exact_alloc(sizeof(*taps) * ntp, sizeof(*taps), &tbase);
+	s8 *w = exact_alloc((size_t)ntaps * c, 1, &wbase);
 	s32 *bias = exact_alloc(sizeof(s32) * c, sizeof(s32), &bbase);
 	s32 *mult = exact_alloc(sizeof(s32) * c, sizeof(s32), &mbase);
 	s32 *shift = exact_alloc(sizeof(s32) * c, sizeof(s32), &sbase);
 	s8 *got = exact_alloc(osize, 1, &gbase);
 	s8 *want = exact_alloc(osize, 1, &obase);
+	/* Exactly sized and, like the op's scratch, not promised aligned. */
+	void *tbuf = malloc(VIS_DW_TMP + 8);
+	void *tmp = tbuf ? (u8 *)tbuf + 8 : NULL;
 	struct vis_dw_args a;
 	int ret = 0;
 	u32 i;
 
-	ASSERT_TRUE(taps && w && bias && mult && shift && got && want);
+	ASSERT_TRUE(taps && w && bias && mult && shift && got && want && tmp);
 	for (i = 0; i < DW_BUFS; i++) {
-		s8 *b = exact_alloc(c, 1, &ibase[i]);
+		s8 *b = exact_alloc(isize, 1, &ibase[i]);
 
 		ASSERT_TRUE(b != NULL);
-		fill(b, c, pick_fill());
+		fill(b, isize, pick_fill());
 		ins[i] = b;
 	}
-	for (i = 0; i < npix * ntaps; i++)
+	for (i = 0; i < ntp; i++)
 		taps[i] = ins[rng_range(0, DW_BUFS - 1)];
 	for (i = 0; i < ntaps * c; i++)
-		w[i] = (s32)rng_range(0, 255) - 128;
+		w[i] = (s8)((s32)rng_range(0, 255) - 128);
 	if (rng_range(0, 3) == 0)
 		for (i = 0; i < ntaps * c; i++)
 			w[i] = i & 1 ? 127 : -128;
+	else if (rng_range(0, 3) == 0)
+		/* One extreme per filter: all products at their largest. */
+		memset(w, rng_range(0, 1) ? 127 : -128, (size_t)ntaps * c);
 	for (i = 0; i < c; i++) {
 		struct vision_model_requant rq;
 
@@ -804,6 +814,10 @@ static int check_dw(struct __test_metadata *_metadata,
 		mult[i] = rq.multiplier;
 		shift[i] = rq.shift;
 	}
+	/* Right shifts only, as in most models: kernels may skip the left. */
+	if (rng_range(0, 2) == 0)
+		for (i = 0; i < c; i++)
+			shift[i] = -abs(shift[i]);
 	memset(&a, 0, sizeof(a));
 	a.taps = taps;
 	a.npix = npix;
@@ -814,6 +828,8 @@ static int check_dw(struct __test_metadata *_metadata,
 	a.mult = mult;
 	a.shift = shift;
 	a.out_stride = stride;
+	a.tmp = tmp;
+	a.tap_step = tstep;
 	a.out_zp = (s32)rng_range(0, 255) - 128;
 	a.act_min = (s32)rng_range(0, 255) - 128;
 	a.act_max = (s32)rng_range((u32)(a.act_min + 128), 255) - 128;
@@ -829,9 +845,9 @@ static int check_dw(struct __test_metadata *_metadata,
 	t->dw_conv(&a);
 	for (i = 0; i < osize; i++) {
 		if (got[i] != want[i]) {
-			TH_LOG("%s dw_conv npix=%u ntaps=%u c=%u stride=%zu: out[%u] = %d, want %d",
-			       t->name, npix, ntaps, c, stride, i, got[i],
-			       want[i]);
+			TH_LOG("%s dw_conv npix=%u ntaps=%u c=%u stride=%zu tap_step=%zu: out[%u] = %d, want %d",
+			       t->name, npix, ntaps, c, stride, tstep, i,
+			       got[i], want[i]);
 			ret = -1;
 			break;
 		}
@@ -845,6 +861,7 @@ static int check_dw(struct __test_metadata *_metadata,
 	free(sbase);
 	free(gbase);
 	free(obase);
+	free(tbuf);
 	return ret;
 }
 
@@ -860,6 +877,17 @@ static void run_dw(struct __test_metadata *_metadata, const char *name)
 	for (c = 1; c <= 70; c++)
 		ASSERT_EQ(0, check_dw(_metadata, t, rng_range(1, 4),
 				      rng_range(1, 9), c));
+	/* Every tail of a 64-channel block past the first blocks; 5x5. */
+	for (c = 120; c <= 200; c++)
+		ASSERT_EQ(0, check_dw(_metadata, t, rng_range(1, 3),
+				      c & 1 ? 9 : 25, c));
+	/* Around the tap counts where kernels change method (7x7, 10x10). */
+	for (call = 0; call < 24; call++) {
+		static const u32 nt[] = { 47, 48, 49, 96, 97, 121 };
+
+		ASSERT_EQ(0, check_dw(_metadata, t, rng_range(1, 3),
+				      nt[call % 6], rng_range(1, 150)));
+	}
 	for (call = 0; call < CALLS / 30; call++) {
 		c = pick_len(call, 50, 1200, 100);
 		ASSERT_EQ(0, check_dw(_metadata, t, rng_range(1, 5),
