@@ -7,8 +7,10 @@
  * Builds MobileNetV2 1.0, ResNet-18 and SqueezeNet 1.1 (224x224, the
  * published layer shapes) with the model builder, random weights from a
  * fixed seed and plausible quantization, plus 50%-block-pruned twins of
- * ResNet-18 and MobileNetV2 stored BLOCK4-sparse and, for comparison,
- * stored dense. Each model is validated and then timed with the CPU
+ * ResNet-18 and MobileNetV2: 1x4 blocks pruned at random in each row,
+ * stored BLOCK4-sparse and, for comparison, stored dense; and the same
+ * blocks pruned in every row of each aligned group of 64 (as a pruner
+ * that targets the engine's 64-row tiles would), stored BLOCK4. Each model is validated and then timed with the CPU
  * runner: best kernels on one thread and on all threads, portable kernels
  * on one thread. Prints a table; --json writes the results for
  * scripts/bench.sh, --profile the time per operator class. Values are meaningless, only the shapes and the
@@ -67,12 +69,15 @@ enum bench_weights {
 	W_DENSE, /* random dense weights */
 	W_PRUNED_DENSE, /* half of the 1x4 blocks zeroed, stored dense */
 	W_PRUNED_BLOCK4, /* the same weights stored BLOCK4 */
+	/* half of the 1x4 blocks zeroed, the same ones in each 64 rows */
+	W_ROWS64_BLOCK4,
 };
 
 static const char *const weights_name[] = {
 	[W_DENSE] = "dense",
 	[W_PRUNED_DENSE] = "pruned50-dense",
 	[W_PRUNED_BLOCK4] = "sparse50-block4",
+	[W_ROWS64_BLOCK4] = "sparse50-block4x64",
 };
 
 /* An arena tensor, with what the memory planner needs. */
@@ -98,6 +103,7 @@ struct net {
 	/* Weight statistics over conv/FC layers, in 1x4 blocks. */
 	uint64_t blocks;
 	uint64_t zero_blocks;
+	uint64_t rows64_seed; /* W_ROWS64_BLOCK4: the draws of these rows */
 	bool failed;
 };
 
@@ -228,10 +234,11 @@ static void out_quant(struct net *n, enum bench_act f, int32_t *zp, int32_t *lo,
 }
 
 /*
- * Zero half of the 1x4 blocks of each row (rows with an odd block count
- * alternate between rounding down and up), at random positions.
+ * Zero half of the 1x4 blocks of a row (rows with an odd block count
+ * alternate between rounding down and up), at random positions drawn
+ * from @rng.
  */
-static void prune_row(struct net *n, int8_t *row, uint32_t k, uint32_t r)
+static void prune_row(uint64_t *rng, int8_t *row, uint32_t k, uint32_t r)
 {
 	uint32_t kb = (k + 3) / 4, nz = kb / 2 + ((kb & 1) && (r & 1));
 	uint32_t idx[1024], i, j;
@@ -241,7 +248,7 @@ static void prune_row(struct net *n, int8_t *row, uint32_t k, uint32_t r)
 	for (i = 0; i < kb; i++)
 		idx[i] = i;
 	for (i = 0; i < nz && i < kb; i++) {
-		uint32_t pick = i + (uint32_t)(rng_next(&n->rng) % (kb - i));
+		uint32_t pick = i + (uint32_t)(rng_next(rng) % (kb - i));
 		uint32_t tmp = idx[i];
 
 		idx[i] = idx[pick];
@@ -352,8 +359,20 @@ static struct act layer(struct net *n, const struct act *in, bool fc,
 		double m =
 			(0.011 + 0.005 * rng_unit(&n->rng)) / sqrt((double)k);
 
-		if (n->wmode != W_DENSE)
-			prune_row(n, w + (size_t)r * k, k, r);
+		if (n->wmode == W_ROWS64_BLOCK4) {
+			/*
+			 * The same draws for every row of an aligned group of
+			 * 64: the engine skips the blocks all of them lack.
+			 */
+			uint64_t s;
+
+			if (r % 64 == 0)
+				n->rows64_seed = rng_next(&n->rng);
+			s = n->rows64_seed;
+			prune_row(&s, w + (size_t)r * k, k, 0);
+		} else if (n->wmode != W_DENSE) {
+			prune_row(&n->rng, w + (size_t)r * k, k, r);
+		}
 		bias[r] = (int32_t)((rng_unit(&n->rng) * 2.0 - 1.0) * bias_amp);
 		rq[r] = quantize_multiplier(m);
 		wscale[r] = (float)(m * oscale / in->scale);
@@ -371,7 +390,7 @@ static struct act layer(struct net *n, const struct act *in, bool fc,
 		}
 	}
 	wdata = w;
-	if (n->wmode == W_PRUNED_BLOCK4) {
+	if (n->wmode == W_PRUNED_BLOCK4 || n->wmode == W_ROWS64_BLOCK4) {
 		enc_blob = encode_block4(w, cout, k, &wsize);
 		if (!enc_blob) {
 			n->failed = true;
@@ -721,6 +740,8 @@ static const struct bench_model models[] = {
 	{ "mobilenet_v2", build_mobilenet_v2, W_PRUNED_BLOCK4 },
 	{ "resnet18", build_resnet18, W_PRUNED_DENSE },
 	{ "resnet18", build_resnet18, W_PRUNED_BLOCK4 },
+	{ "mobilenet_v2", build_mobilenet_v2, W_ROWS64_BLOCK4 },
+	{ "resnet18", build_resnet18, W_ROWS64_BLOCK4 },
 };
 
 /* ---- timing -------------------------------------------------------------- */

@@ -83,19 +83,22 @@ const sparseNets = [...new Set(vres.filter((r) => r.weights !== 'dense')
 	.map((r) => r.net))];
 if (sparseNets.length) {
 	console.log('');
-	console.log('== vision sparse (50% of 1x4 blocks pruned) vs dense ' +
-		    '(median ms; speedup = dense ms / sparse ms)');
-	w = [14, 7, 10, 13, 13, 14, 16];
+	console.log('== vision sparse (50% of 1x4 blocks pruned; x64: the ' +
+		    'same blocks in each 64 rows) vs dense (median ms; ' +
+		    'speedup = dense ms / sparse ms)');
+	w = [14, 7, 10, 13, 13, 14, 13, 16, 14];
 	console.log(line(['network', 'threads', 'dense', 'pruned dense',
-			  'sparse BLOCK4', 'vs dense', 'vs pruned dense'], w));
+			  'sparse BLOCK4', 'vs dense', 'BLOCK4 x64',
+			  'x64 vs dense', 'vs pruned dense'], w));
 	for (const net of sparseNets) {
 		for (const m of [false, true]) {
 			const d = visionMs(net, 'dense', m);
 			const pd = visionMs(net, 'pruned50-dense', m);
 			const sp = visionMs(net, 'sparse50-block4', m);
+			const sq = visionMs(net, 'sparse50-block4x64', m);
 			console.log(line([net, m ? 'all' : '1', fmt(d), fmt(pd),
-					  fmt(sp), ratio(d, sp), ratio(pd, sp)],
-					 w));
+					  fmt(sp), ratio(d, sp), fmt(sq),
+					  ratio(d, sq), ratio(pd, sp)], w));
 		}
 		const p = vres.find((r) => r.net === net &&
 				    r.weights === 'sparse50-block4' &&
@@ -105,7 +108,7 @@ if (sparseNets.length) {
 				     r.kernels === 'portable');
 		if (p && pd)
 			console.log(line([net, '1 port.', '', fmt(pd.median_ms),
-					  fmt(p.median_ms), '',
+					  fmt(p.median_ms), '', '', '',
 					  ratio(pd.median_ms, p.median_ms)], w));
 	}
 }

@@ -291,6 +291,15 @@ struct vis_add_args {
  *	@ny, @nx, @c >= 1, -128 <= @lo <= @hi <= 127; nothing else is read
  * @add_s8: @n elements of ADD, out[i] from @a[i] and @b[i] as &struct
  *	vis_add_args says
+ * @gemm_s8_kidx: @gemm_s8_packed over the @nk groups of four reduction
+ *	values @kidx[j] (increasing) a quad of @n (1..%VIS_GEMM_QUAD) rows
+ *	keeps: group j of row r at @bp[(r / %VIS_GEMM_NR) * @nk * 4 *
+ *	%VIS_GEMM_NR + j * 4 * %VIS_GEMM_NR + (r % %VIS_GEMM_NR) * 4 + i],
+ *	multiplying patch bytes @kidx[j] * 4 + i (biased, as for
+ *	@gemm_s8_packed); acc[p * @ldc + r] = the sum of those products,
+ *	exactly, for r < @n (nothing else written); @bsum[r] the sum of row
+ *	r's values, for the ALIGN(@n, %VIS_GEMM_NR) rows, rows past @n zero.
+ *	NULL when the table has no faster way than the portable one
  * @copy_flip: @dst[i] = @src[i] XOR @flip for i < @n (the buffers do not
  *	overlap; nothing else written); gathers patches biased for
  *	@gemm_s8_packed. NULL when the table has no faster way than
@@ -326,11 +335,16 @@ struct vis_kernels {
 	void (*add_s8)(const s8 *a, const s8 *b, s8 *out, u32 n,
 		       const struct vis_add_args *p);
 	void (*copy_flip)(s8 *dst, const s8 *src, size_t n, u8 flip);
+	void (*gemm_s8_kidx)(const u8 *a, u32 np, size_t lda, const s8 *bp,
+			     const u32 *kidx, u32 nk, const s32 *bsum, u32 n,
+			     s32 *acc, u32 ldc);
 };
 
 /* Rows per packed block and most patches per gemm_s8_packed call. */
 #define VIS_GEMM_NR 16
 #define VIS_GEMM_PIX 32
+/* Rows that share the reduction groups gemm_s8_kidx() walks. */
+#define VIS_GEMM_QUAD 64
 
 /* Output pixels per &struct vis_kernels.block4_tile call. */
 #define VIS_BLOCK4_TILE 16

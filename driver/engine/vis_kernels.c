@@ -212,6 +212,34 @@ static void vis_gemm_s8_packed_portable(const u8 *a, u32 np, size_t lda,
 	}
 }
 
+static void vis_gemm_s8_kidx_portable(const u8 *a, u32 np, size_t lda,
+				      const s8 *bp, const u32 *kidx, u32 nk,
+				      const s32 *bsum, u32 n, s32 *acc, u32 ldc)
+{
+	u32 p, r, j, i;
+
+	for (p = 0; p < np; p++) {
+		const u8 *ap = a + p * lda;
+
+		for (r = 0; r < n; r++) {
+			const s8 *br = bp +
+				       (size_t)(r / VIS_GEMM_NR) * nk * 4 *
+					       VIS_GEMM_NR +
+				       (r % VIS_GEMM_NR) * 4;
+			s32 sum = 0;
+
+			for (j = 0; j < nk; j++)
+				for (i = 0; i < 4; i++)
+					sum += (s32)(s8)(ap[kidx[j] * 4 + i] ^
+							 0x80) *
+					       (s32)br[(size_t)j * 4 *
+							       VIS_GEMM_NR +
+						       i];
+			acc[(size_t)p * ldc + r] = sum;
+		}
+	}
+}
+
 /*
  * In 8-byte words, the last one overlapping: biasing a patch costs little
  * more than copying it.
@@ -267,6 +295,7 @@ const struct vis_kernels vis_kernels_portable = {
 	.max_pool = vis_max_pool_ref,
 	.add_s8 = vis_add_s8_ref,
 	.copy_flip = vis_copy_flip_ref,
+	.gemm_s8_kidx = vis_gemm_s8_kidx_portable,
 };
 
 static bool vis_cpu_any(void)

@@ -235,9 +235,16 @@ struct vis_conv_pgroup {
 	u64 bias; /* s32[rows16] bias with -in_zp * bsum folded in */
 	u64 mult; /* s32[rows16] multipliers, for requant_px() */
 	u64 shift; /* s32[rows16] their shifts */
+	u64 quads; /* BLOCK4: u32[nquads][1 + kb]: nk, then kidx[nk] */
 	u64 pw; /* s8[rows16 * kpad] packed weights */
 	u64 size;
 };
+
+/* Quads of %VIS_GEMM_QUAD rows of a BLOCK4 group. */
+static u32 vis_conv_nquads(const struct vis_conv_geom *g)
+{
+	return DIV_ROUND_UP(g->cgo, VIS_GEMM_QUAD);
+}
 
 static void vis_conv_pgroup_layout(const struct vis_conv_geom *g,
 				   struct vis_conv_pgroup *l)
@@ -253,6 +260,10 @@ static void vis_conv_pgroup_layout(const struct vis_conv_geom *g,
 	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
 	l->shift = off;
 	off += ALIGN(rows16 * 4, VIS_CONV_SALIGN);
+	l->quads = off;
+	if (g->block4)
+		off += ALIGN((u64)vis_conv_nquads(g) * (1 + g->kpad / 4) * 4,
+			     VIS_CONV_SALIGN);
 	l->pw = off;
 	off += ALIGN(rows16 * g->kpad, VIS_CONV_SALIGN);
 	l->size = off;
@@ -289,15 +300,24 @@ static bool vis_conv_pack_fits(const struct vis_conv_geom *g)
 }
 
 /*
- * Dense, not depthwise, and enough rows and reduction that the packed
- * copy is at most a few times the weights' own size (rows16 <= 2 * cgo,
- * kpad <= 2 * k, the int32 tables <= 16 bytes per weight row): the
- * prepared data stay bounded by the model's size.
+ * Not depthwise, and enough rows and reduction that the packed copy is at
+ * most a few times the weights' own size (rows16 <= 2 * cgo, kpad <= 2 *
+ * k, the int32 tables <= 16 bytes per weight row; BLOCK4 weights, whose
+ * stored blocks may be few, only when the dense panels are at most 16
+ * times the tensor): the prepared data stay bounded by the model's size.
  */
-static bool vis_conv_prep_ok(const struct vis_conv_geom *g)
+static bool vis_conv_prep_ok(const struct vis_model *m,
+			     const struct vision_model_op *op,
+			     const struct vis_conv_geom *g)
 {
-	return !g->block4 && !g->depthwise && g->cgo >= VIS_GEMM_NR &&
-	       g->k >= 8 && g->kpad <= VIS_CONV_PREP_MAX_K;
+	const struct vision_model_tensor *w = vis_tensor(m, op->inputs[1]);
+
+	if (g->depthwise || g->cgo < VIS_GEMM_NR || g->k < 8 ||
+	    g->kpad > VIS_CONV_PREP_MAX_K)
+		return false;
+	return !g->block4 ||
+	       (u64)ALIGN(g->cgo, VIS_GEMM_NR) * g->kpad * g->groups <=
+		       16 * w->size;
 }
 
 static u64 vis_conv2d_scratch(const struct vis_model *m,
@@ -309,8 +329,15 @@ static u64 vis_conv2d_scratch(const struct vis_model *m,
 	vis_conv_geom(m, op, &g);
 	if (g.depthwise)
 		return vis_conv_dw_scratch(m, op);
-	if (g.block4)
-		return vis_sparse_conv_scratch(m, op);
+	if (g.block4) {
+		struct vis_conv_pscratch ps;
+		u64 size = vis_sparse_conv_scratch(m, op);
+
+		if (!vis_conv_prep_ok(m, op, &g))
+			return size;
+		vis_conv_pscratch_layout(&g, true, &ps);
+		return max(size, ps.size);
+	}
 	vis_conv_scratch_layout(&g, &s);
 	if (vis_conv_pack_fits(&g)) {
 		struct vis_conv_pscratch ps;
@@ -318,7 +345,7 @@ static u64 vis_conv2d_scratch(const struct vis_model *m,
 		vis_conv_pscratch_layout(&g, false, &ps);
 		return max(s.size, ps.size);
 	}
-	if (vis_conv_prep_ok(&g)) {
+	if (vis_conv_prep_ok(m, op, &g)) {
 		struct vis_conv_pscratch ps;
 
 		vis_conv_pscratch_layout(&g, true, &ps);
@@ -551,6 +578,68 @@ static void vis_conv_pack(const struct vis_conv_geom *g, const s8 *w, u32 rows,
 	}
 }
 
+/*
+ * BLOCK4 rows [@co0, @co0 + cgo) as gemm_s8_kidx() takes them: per quad
+ * of %VIS_GEMM_QUAD rows, the groups of four any of its rows stores
+ * (@quads: nk, then the columns), and the rows' values at those groups
+ * in panels of %VIS_GEMM_NR rows, zero where a row has no block; quad q
+ * starts where the dense layout's panel 4q would, so the whole fits in
+ * the dense size. The row sums go to @bsum.
+ */
+static void vis_conv_pack_quads(const struct vis_model *m,
+				const struct vision_model_op *op,
+				const struct vis_conv_geom *g, u32 co0,
+				u8 *quads, s8 *pw, s32 *bsum)
+{
+	const u32 *row_ptr =
+		(const u32 *)(m->consts + vis_tensor(m, op->inputs[1])->offset);
+	const u32 *col = row_ptr + g->cout + 1;
+	const s8 *val = (const s8 *)(col + row_ptr[g->cout]);
+	u32 kb = g->kpad / 4, rows16 = ALIGN(g->cgo, VIS_GEMM_NR);
+	u32 q, r, r0, nr, nk, c, j, b, i;
+
+	memset(pw, 0, (size_t)rows16 * g->kpad);
+	for (r = g->cgo; r < rows16; r++)
+		bsum[r] = 0;
+	for (q = 0; q < vis_conv_nquads(g); q++) {
+		u32 *qh = (u32 *)quads + (size_t)q * (1 + kb), *kidx = qh + 1;
+		s8 *qw = pw + (size_t)q * VIS_GEMM_QUAD * g->kpad;
+
+		r0 = q * VIS_GEMM_QUAD;
+		nr = min_t(u32, VIS_GEMM_QUAD, g->cgo - r0);
+		/* Mark the stored columns, then compact them in place. */
+		memset(kidx, 0, (size_t)kb * 4);
+		for (r = r0; r < r0 + nr; r++)
+			for (b = row_ptr[co0 + r]; b < row_ptr[co0 + r + 1];
+			     b++)
+				kidx[col[b]] = 1;
+		for (c = 0, nk = 0; c < kb; c++)
+			if (kidx[c])
+				kidx[nk++] = c;
+		qh[0] = nk;
+		for (r = r0; r < r0 + nr; r++) {
+			s8 *d = qw +
+				(size_t)((r - r0) / VIS_GEMM_NR) * nk * 4 *
+					VIS_GEMM_NR +
+				((r - r0) % VIS_GEMM_NR) * 4;
+			s32 sum = 0;
+
+			/* Columns increase in a row and in kidx alike. */
+			for (b = row_ptr[co0 + r], j = 0;
+			     b < row_ptr[co0 + r + 1]; b++) {
+				while (kidx[j] != col[b])
+					j++;
+				for (i = 0; i < 4; i++) {
+					d[(size_t)j * 4 * VIS_GEMM_NR + i] =
+						val[(size_t)b * 4 + i];
+					sum += val[(size_t)b * 4 + i];
+				}
+			}
+			bsum[r] = sum;
+		}
+	}
+}
+
 /* Group @grp of @op laid out at @dst as &struct vis_conv_pgroup says. */
 static void vis_conv_pgroup_fill(const struct vis_model *m,
 				 const struct vision_model_op *op,
@@ -574,8 +663,12 @@ static void vis_conv_pgroup_fill(const struct vis_model *m,
 	fb = (s32 *)(dst + l.bias);
 	mult = (s32 *)(dst + l.mult);
 	shift = (s32 *)(dst + l.shift);
-	vis_conv_pack(g, wt + (size_t)co0 * g->k, g->cgo, (s8 *)(dst + l.pw),
-		      bsum);
+	if (g->block4)
+		vis_conv_pack_quads(m, op, g, co0, dst + l.quads,
+				    (s8 *)(dst + l.pw), bsum);
+	else
+		vis_conv_pack(g, wt + (size_t)co0 * g->k, g->cgo,
+			      (s8 *)(dst + l.pw), bsum);
 	for (i = 0; i < g->cgo; i++) {
 		fb[i] = bias[co0 + i] - in_zp * bsum[i];
 		mult[i] = rq[co0 + i].multiplier;
@@ -590,7 +683,7 @@ static u64 vis_conv2d_prepared_size(const struct vis_model *m,
 	struct vis_conv_geom g;
 
 	vis_conv_geom(m, op, &g);
-	if (!vis_conv_prep_ok(&g))
+	if (!vis_conv_prep_ok(m, op, &g))
 		return 0;
 	vis_conv_pgroup_layout(&g, &l);
 	return l.size * g.groups;
@@ -607,6 +700,36 @@ static void vis_conv2d_prepare(const struct vis_model *m,
 	vis_conv_pgroup_layout(&g, &l);
 	for (grp = 0; grp < g.groups; grp++)
 		vis_conv_pgroup_fill(m, op, &g, grp, dst + grp * l.size);
+}
+
+/* The products of @np patches with a prepared BLOCK4 group, quad by quad. */
+static void vis_conv_quads(const struct vis_kernels *k,
+			   const struct vis_conv_geom *g, const u8 *gp,
+			   const struct vis_conv_pgroup *l, const s8 *patch,
+			   u32 np, s32 *acc)
+{
+	const u32 *quads = (const u32 *)(gp + l->quads);
+	const s32 *bsum = (const s32 *)(gp + l->bsum);
+	u32 kb = g->kpad / 4, rows16 = ALIGN(g->cgo, VIS_GEMM_NR), q, r0;
+
+	for (q = 0; q < vis_conv_nquads(g); q++) {
+		const u32 *qh = quads + (size_t)q * (1 + kb);
+		const s8 *w;
+		u32 nr;
+
+		r0 = q * VIS_GEMM_QUAD;
+		nr = min_t(u32, VIS_GEMM_QUAD, g->cgo - r0);
+		w = (const s8 *)(gp + l->pw) + (size_t)r0 * g->kpad;
+		/* Nothing to skip: the dense kernel, without the indices. */
+		if (qh[0] == kb && k->gemm_s8_packed)
+			k->gemm_s8_packed((const u8 *)patch, np, g->kpad, w,
+					  bsum + r0, nr, g->kpad, acc + r0,
+					  rows16);
+		else
+			k->gemm_s8_kidx((const u8 *)patch, np, g->kpad, w,
+					qh + 1, qh[0], bsum + r0, nr, acc + r0,
+					rows16);
+	}
 }
 
 /* @n input bytes biased to unsigned, as gemm_s8_packed() takes them. */
@@ -719,9 +842,13 @@ static void vis_conv_run_packed(const struct vis_exec *x,
 						     (size_t)np * g->cin);
 			else
 				vis_conv_gather_px(&c, q, np, grp);
-			k->gemm_s8_packed((const u8 *)c.patch, np, g->kpad,
-					  (const s8 *)(gp + l.pw), bsum, g->cgo,
-					  g->kpad, acc, rows16);
+			if (g->block4)
+				vis_conv_quads(k, g, gp, &l, c.patch, np, acc);
+			else
+				k->gemm_s8_packed((const u8 *)c.patch, np,
+						  g->kpad,
+						  (const s8 *)(gp + l.pw), bsum,
+						  g->cgo, g->kpad, acc, rows16);
 			if (k->requant_px) {
 				k->requant_px(acc, np, rows16, bias, mult,
 					      shift, g->cgo, c.out_zp,
@@ -745,6 +872,11 @@ static void vis_conv2d_run(const struct vis_exec *x,
 	vis_conv_geom(x->model, op, &g);
 	if (g.depthwise)
 		vis_conv_dw_run(x, op, begin, end);
+	else if (g.block4 && x->k->gemm_s8_kidx &&
+		 vis_model_prepared_op(x->model, op))
+		vis_conv_run_packed(x, op, &g,
+				    vis_model_prepared_op(x->model, op), begin,
+				    end);
 	else if (g.block4)
 		vis_sparse_conv_run(x, op, begin, end);
 	else if (x->k->gemm_s8_packed && vis_model_prepared_op(x->model, op))

@@ -41,6 +41,9 @@ static __always_inline s8 vis_requant_one(s32 acc, s32 bias,
 }
 
 #if defined(__x86_64__)
+void vis_gemm_s8_kidx_avx512vnni(const u8 *a, u32 np, size_t lda, const s8 *bp,
+				 const u32 *kidx, u32 nk, const s32 *bsum,
+				 u32 n, s32 *acc, u32 ldc);
 void vis_gemm_s8_packed_avx512vnni(const u8 *a, u32 np, size_t lda,
 				   const s8 *bp, const s32 *bsum, u32 n, u32 k,
 				   s32 *acc, u32 ldc);

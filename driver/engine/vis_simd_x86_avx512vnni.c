@@ -237,5 +237,6 @@ const struct vis_kernels vis_kernels_avx512vnni = {
 	.max_pool = vis_max_pool_avx512,
 	.add_s8 = vis_add_s8_avx512,
 	.copy_flip = vis_copy_flip_avx512,
+	.gemm_s8_kidx = vis_gemm_s8_kidx_avx512vnni,
 	.block4_pack = vis_block4_pack_avx512,
 };

@@ -568,6 +568,139 @@ static void run_packed(struct __test_metadata *_metadata, const char *name)
 
 SIMD_TESTS(gemm_s8_packed, run_packed)
 
+/*
+ * One gemm_s8_kidx call of table @t against the portable table: @np
+ * patches of @kb groups of four, @lda apart, times a quad of @n rows that
+ * keeps @nk of the groups (random, increasing), results @ldc apart.
+ */
+static int check_kidx(struct __test_metadata *_metadata,
+		      const struct vis_kernels *t, u32 np, u32 kb, u32 nk,
+		      u32 n, enum fill fa, enum fill fb)
+{
+	const struct vis_kernels *ref = &vis_kernels_portable;
+	u32 n16 = (n + VIS_GEMM_NR - 1) / VIS_GEMM_NR * VIS_GEMM_NR;
+	size_t lda = (size_t)kb * 4 + 4 * rng_range(0, 2);
+	u32 ldc = n + rng_range(0, 9);
+	size_t alen = (size_t)(np - 1) * lda + (size_t)kb * 4;
+	size_t blen = (size_t)n16 * nk * 4;
+	size_t clen = (size_t)(np - 1) * ldc + n;
+	void *abase, *bbase, *sbase, *kbase, *gbase, *wbase;
+	s8 *a = exact_alloc(alen, 1, &abase);
+	s8 *bp = exact_alloc(blen ? blen : 1, 1, &bbase);
+	s32 *bsum = exact_alloc(sizeof(s32) * n16, sizeof(s32), &sbase);
+	u32 *kidx =
+		exact_alloc(sizeof(u32) * (nk ? nk : 1), sizeof(u32), &kbase);
+	s32 *got = exact_alloc(sizeof(s32) * clen, sizeof(s32), &gbase);
+	s32 *want = exact_alloc(sizeof(s32) * clen, sizeof(s32), &wbase);
+	int ret = 0;
+	u32 r, j, i, c;
+
+	ASSERT_TRUE(a && bp && bsum && kidx && got && want);
+	fill(a, alen, fa);
+	fill(bp, blen, fb);
+	/* nk of the kb columns, increasing: take each with the odds left. */
+	for (c = 0, j = 0; c < kb && j < nk; c++)
+		if (rng_range(0, kb - c - 1) < nk - j)
+			kidx[j++] = c;
+	for (r = 0; r < n16; r++) {
+		bsum[r] = 0;
+		for (j = 0; j < nk; j++)
+			for (i = 0; i < 4; i++) {
+				s8 *v = &bp[(size_t)(r / VIS_GEMM_NR) * nk * 4 *
+						    VIS_GEMM_NR +
+					    (size_t)j * 4 * VIS_GEMM_NR +
+					    (r % VIS_GEMM_NR) * 4 + i];
+
+				if (r >= n)
+					*v = 0;
+				bsum[r] += *v;
+			}
+	}
+	memset(got, 0x5a, sizeof(s32) * clen);
+	memset(want, 0x5a, sizeof(s32) * clen);
+	ref->gemm_s8_kidx((const u8 *)a, np, lda, bp, kidx, nk, bsum, n, want,
+			  ldc);
+	t->gemm_s8_kidx((const u8 *)a, np, lda, bp, kidx, nk, bsum, n, got,
+			ldc);
+	for (i = 0; i < clen; i++) {
+		if (got[i] != want[i]) {
+			TH_LOG("%s gemm_s8_kidx np=%u kb=%u nk=%u n=%u: acc[%u] = %d, want %d",
+			       t->name, np, kb, nk, n, i, got[i], want[i]);
+			ret = -1;
+			break;
+		}
+	}
+	free(abase);
+	free(bbase);
+	free(sbase);
+	free(kbase);
+	free(gbase);
+	free(wbase);
+	return ret;
+}
+
+static void run_kidx(struct __test_metadata *_metadata, const char *name)
+{
+	const struct vis_kernels *t;
+	u32 call, np, kb, n;
+
+	t = start_table(_metadata, name, 0x5eed000d);
+	if (!t)
+		return;
+	if (!t->gemm_s8_kidx)
+		SKIP(return, "%s: no gemm_s8_kidx", name);
+	for (np = 1; np <= VIS_GEMM_PIX; np++)
+		for (n = 1; n <= VIS_GEMM_QUAD; n += 7)
+			ASSERT_EQ(0, check_kidx(_metadata, t, np, 12,
+						rng_range(0, 12), n,
+						FILL_RANDOM, FILL_RANDOM));
+	/* Extremes: every product at its largest, long reductions. */
+	for (np = 1; np <= VIS_GEMM_PIX; np += 5)
+		ASSERT_EQ(0, check_kidx(_metadata, t, np, 1152, 1100,
+					VIS_GEMM_QUAD, FILL_MIN, FILL_MIN));
+	for (call = 0; call < CALLS / 20; call++) {
+		np = rng_range(1, VIS_GEMM_PIX);
+		kb = rng_range(1, 300);
+		n = rng_range(1, VIS_GEMM_QUAD);
+		ASSERT_EQ(0, check_kidx(_metadata, t, np, kb, rng_range(0, kb),
+					n, pick_fill(), pick_fill()));
+	}
+}
+
+SIMD_TESTS(gemm_s8_kidx, run_kidx)
+
+TEST(portable_gemm_s8_kidx)
+{
+	/* Against the dense kernel: all groups kept is gemm_s8_packed. */
+	const struct vis_kernels *t = &vis_kernels_portable;
+	u32 kb = 9, n = 40, np = 3, r, j;
+	s8 a[3 * 36], bp[48 * 36];
+	s32 bsum[48], got[3 * 40], want[3 * 40];
+	u32 kidx[9];
+
+	rng_seed(0x5eed000e);
+	fill(a, sizeof(a), FILL_RANDOM);
+	fill(bp, sizeof(bp), FILL_RANDOM);
+	for (r = 40; r < 48; r++)
+		memset(bp + (r / 16) * 16 * 36 + (r % 16) * 4, 0, 4);
+	for (j = 0; j < kb; j++)
+		kidx[j] = j;
+	for (r = 0; r < 48; r++) {
+		bsum[r] = 0;
+		for (j = 0; j < kb * 4; j++) {
+			s8 *v = &bp[(r / 16) * 16 * 36 + (j / 4) * 64 +
+				    (r % 16) * 4 + j % 4];
+
+			if (r >= n)
+				*v = 0;
+			bsum[r] += *v;
+		}
+	}
+	t->gemm_s8_packed((const u8 *)a, np, 36, bp, bsum, n, 36, want, n);
+	t->gemm_s8_kidx((const u8 *)a, np, 36, bp, kidx, kb, bsum, n, got, n);
+	ASSERT_EQ(0, memcmp(got, want, sizeof(got)));
+}
+
 /* The best table is one by_name() also returns, so tests cover it. */
 TEST(selection)
 {
