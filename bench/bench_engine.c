@@ -1234,6 +1234,12 @@ out:
 }
 
 /* Warn when configurations or the two pruned storages disagree. */
+static bool is_row_pruned(const char *weights)
+{
+	return !strcmp(weights, weights_name[W_PRUNED_DENSE]) ||
+	       !strcmp(weights, weights_name[W_PRUNED_BLOCK4]);
+}
+
 static unsigned int check_outputs(const struct result *res, unsigned int nres)
 {
 	unsigned int i, j, bad = 0;
@@ -1241,9 +1247,10 @@ static unsigned int check_outputs(const struct result *res, unsigned int nres)
 	for (i = 0; i < nres; i++)
 		for (j = 0; j < i; j++) {
 			bool same_model = !strcmp(res[i].model, res[j].model);
+			/* The random-row pruned twins share their weights. */
 			bool twins = !strcmp(res[i].net, res[j].net) &&
-				     strcmp(res[i].weights, "dense") &&
-				     strcmp(res[j].weights, "dense");
+				     is_row_pruned(res[i].weights) &&
+				     is_row_pruned(res[j].weights);
 
 			if ((same_model || twins) &&
 			    res[i].out_hash != res[j].out_hash) {

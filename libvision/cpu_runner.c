@@ -6,10 +6,18 @@
  * an operator's work units from a shared counter. Operators run one after
  * the other (each reads what the previous wrote); within one, units are
  * independent, so the split cannot change the result.
+ *
+ * An inference hands the workers one operator after another, tens of
+ * microseconds each: waking a sleeping thread per operator costs as much
+ * as the work. So the hand-over is a generation counter the workers spin
+ * on (with a pause hint) for a while after each task, and the caller
+ * spins on the pending count; only past VIS_CPU_SPIN rounds do they sleep
+ * on the condition variables, between inferences.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -33,7 +41,12 @@ struct vis_cpu_runner {
 	u8 **scratch;
 	u64 scratch_size;
 
-	/* lock protects task, generation, pending and quit. */
+	/*
+	 * task is written before generation is bumped (release) and read
+	 * after it is seen (acquire); pending, generation and quit are
+	 * atomic. lock orders going to sleep against waking: sleepers and
+	 * caller_waiting are changed and read under it.
+	 */
 	pthread_mutex_t lock;
 	pthread_cond_t start;
 	pthread_cond_t done;
@@ -41,9 +54,32 @@ struct vis_cpu_runner {
 	u64 generation;
 	unsigned int pending; /* workers still busy with this generation */
 	bool quit;
+	unsigned int sleepers; /* workers blocked on start */
+	bool caller_waiting; /* the caller blocked on done */
 
 	u32 next; /* next unit to hand out; atomic */
 };
+
+/* Rounds of spinning before sleeping: about 100 us. */
+#define VIS_CPU_SPIN 4000
+
+/*
+ * One round: a pause hint, and every 64th round the CPU to whoever else
+ * is runnable, so that on a busy machine a spinner does not hold up the
+ * thread it waits for.
+ */
+static inline void vis_cpu_relax(unsigned int spin)
+{
+	if (spin % 64 == 63) {
+		sched_yield();
+		return;
+	}
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
 
 struct vis_cpu_worker {
 	struct vis_cpu_runner *r;
@@ -75,31 +111,49 @@ static void vis_cpu_work(struct vis_cpu_runner *r, const struct vis_cpu_task *t,
 	}
 }
 
+/* The next generation after @seen (or @seen when quitting). */
+static u64 vis_cpu_next(struct vis_cpu_runner *r, u64 seen)
+{
+	unsigned int spin;
+	u64 g;
+
+	for (spin = 0; spin < VIS_CPU_SPIN; spin++) {
+		g = __atomic_load_n(&r->generation, __ATOMIC_ACQUIRE);
+		if (g != seen || __atomic_load_n(&r->quit, __ATOMIC_ACQUIRE))
+			return g;
+		vis_cpu_relax(spin);
+	}
+	pthread_mutex_lock(&r->lock);
+	r->sleepers++;
+	while (!__atomic_load_n(&r->quit, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&r->generation, __ATOMIC_ACQUIRE) == seen)
+		pthread_cond_wait(&r->start, &r->lock);
+	r->sleepers--;
+	pthread_mutex_unlock(&r->lock);
+	return __atomic_load_n(&r->generation, __ATOMIC_ACQUIRE);
+}
+
 static void *vis_cpu_thread(void *arg)
 {
 	struct vis_cpu_worker *w = arg;
 	struct vis_cpu_runner *r = w->r;
 	u64 seen = 0;
 
-	pthread_mutex_lock(&r->lock);
 	for (;;) {
 		struct vis_cpu_task t;
 
-		while (!r->quit && r->generation == seen)
-			pthread_cond_wait(&r->start, &r->lock);
-		if (r->quit)
+		seen = vis_cpu_next(r, seen);
+		if (__atomic_load_n(&r->quit, __ATOMIC_ACQUIRE))
 			break;
-		seen = r->generation;
 		t = r->task;
-		pthread_mutex_unlock(&r->lock);
-
 		vis_cpu_work(r, &t, w->index);
-
-		pthread_mutex_lock(&r->lock);
-		if (--r->pending == 0)
-			pthread_cond_signal(&r->done);
+		if (__atomic_sub_fetch(&r->pending, 1, __ATOMIC_ACQ_REL) == 0) {
+			pthread_mutex_lock(&r->lock);
+			if (r->caller_waiting)
+				pthread_cond_signal(&r->done);
+			pthread_mutex_unlock(&r->lock);
+		}
 	}
-	pthread_mutex_unlock(&r->lock);
 	free(w);
 	return NULL;
 }
@@ -116,7 +170,7 @@ void vis_cpu_runner_free(struct vis_cpu_runner *r)
 	if (!r)
 		return;
 	pthread_mutex_lock(&r->lock);
-	r->quit = true;
+	__atomic_store_n(&r->quit, true, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&r->start);
 	pthread_mutex_unlock(&r->lock);
 	for (i = 1; i < r->nthreads; i++)
@@ -204,6 +258,8 @@ static int vis_cpu_scratch(struct vis_cpu_runner *r, u64 size)
 static void vis_cpu_dispatch(struct vis_cpu_runner *r, struct vis_cpu_task *t,
 			     u64 unit_cost)
 {
+	unsigned int spin;
+
 	/*
 	 * One chunk per thread: operators set up per call (weight packing,
 	 * bias folding), so fewer, larger calls beat finer balancing.
@@ -218,19 +274,28 @@ static void vis_cpu_dispatch(struct vis_cpu_runner *r, struct vis_cpu_task *t,
 		return;
 	}
 
-	pthread_mutex_lock(&r->lock);
 	r->task = *t;
 	__atomic_store_n(&r->next, 0, __ATOMIC_RELAXED);
-	r->pending = r->nthreads - 1;
-	r->generation++;
-	pthread_cond_broadcast(&r->start);
+	__atomic_store_n(&r->pending, r->nthreads - 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&r->generation, 1, __ATOMIC_RELEASE);
+	/* Sleepers check the generation under the lock before waiting. */
+	pthread_mutex_lock(&r->lock);
+	if (r->sleepers)
+		pthread_cond_broadcast(&r->start);
 	pthread_mutex_unlock(&r->lock);
 
 	vis_cpu_work(r, t, 0);
 
+	for (spin = 0; spin < VIS_CPU_SPIN; spin++) {
+		if (!__atomic_load_n(&r->pending, __ATOMIC_ACQUIRE))
+			return;
+		vis_cpu_relax(spin);
+	}
 	pthread_mutex_lock(&r->lock);
-	while (r->pending)
+	r->caller_waiting = true;
+	while (__atomic_load_n(&r->pending, __ATOMIC_ACQUIRE))
 		pthread_cond_wait(&r->done, &r->lock);
+	r->caller_waiting = false;
 	pthread_mutex_unlock(&r->lock);
 }
 
