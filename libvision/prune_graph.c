@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "float_interp.h"
+#include "linalg.h"
 #include "prune.h"
 #include "prune_channel.h"
 #include "prune_graph.h"
@@ -28,6 +29,7 @@ void prune_graph_opts_init(struct prune_graph_opts *o)
 	o->sparsity = 0.5;
 	o->nm_n = 2;
 	o->nm_m = 4;
+	o->block_rows = 1;
 }
 
 void prune_graph_report_free(struct prune_graph_report *rep)
@@ -215,22 +217,168 @@ static size_t pg_count_zeros(const float *w, size_t count)
 }
 
 /*
+ * Group OBS saliency of every block of 4 of every row of @w, ranked as
+ * prune_block_mask_inv() ranks them: w_B^T [Hinv_BB]^-1 w_B into
+ * @sal[r * nb + b], nb = ceil(cols / 4).
+ */
+static int pg_block_saliency(const float *w, size_t rows, size_t cols,
+			     const double *hinv, double *sal)
+{
+	size_t nb = (cols + 3) / 4, b, r, i, j, m, c0;
+	double sub[16], x[4], s;
+	int ret;
+
+	for (i = 0; i < rows * cols; i++)
+		if (!isfinite(w[i]))
+			return -EINVAL;
+	for (b = 0; b < nb; b++) {
+		c0 = b * 4;
+		m = cols - c0 < 4 ? cols - c0 : 4;
+		for (i = 0; i < m; i++)
+			for (j = 0; j < m; j++)
+				sub[i * m + j] = hinv[(c0 + i) * cols + c0 + j];
+		/* A principal block of an SPD inverse is SPD. */
+		ret = linalg_cholesky(sub, m, m, 1);
+		if (ret)
+			return ret;
+		for (r = 0; r < rows; r++) {
+			for (i = 0; i < m; i++)
+				x[i] = w[r * cols + c0 + i];
+			linalg_cholesky_solve(sub, m, m, x);
+			for (s = 0, i = 0; i < m; i++)
+				s += x[i] * w[r * cols + c0 + i];
+			sal[r * nb + b] = s;
+		}
+	}
+	return 0;
+}
+
+/* A column of blocks of one group of rows, and its score. */
+struct pg_unit {
+	double key;
+	size_t idx; /* group * nb + block */
+};
+
+static int pg_unit_cmp(const void *pa, const void *pb)
+{
+	const struct pg_unit *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/*
+ * The mask of @sparsity of the layer's blocks as whole columns of blocks
+ * shared by each aligned group of @grows rows (see struct
+ * prune_graph_opts). A column of a full group removes @grows row blocks,
+ * one of the short last group fewer, so the count is chosen first: a
+ * full and b short columns, the count nearest the target (the larger of
+ * two as near, so that 50% of an odd number of columns still empties at
+ * least half the blocks, as BLOCK4 wants) and, of those, the least
+ * summed saliency; then the a and b least salient columns of each kind.
+ * @sal (rows x nb), @units (groups x nb) and @pre (groups x nb + 2) are
+ * scratch.
+ */
+static int pg_group_mask(const float *w, const struct pg_layer *l,
+			 const double *hinv, size_t grows, double sparsity,
+			 double *sal, struct pg_unit *units, double *pre,
+			 uint8_t *keep)
+{
+	size_t nb = (l->cols + 3) / 4, ng = (l->rows + grows - 1) / grows;
+	size_t short_rows = l->rows % grows, nf = l->rows / grows * nb;
+	size_t ns = short_rows ? nb : 0;
+	size_t g, b, r, i, m, z, a, bs, cnt, dist, bdist = (size_t)-1;
+	size_t ba = 0, bb = 0, bcnt = 0;
+	double *ps = pre + nf + 1, cost, bcost = 0;
+	int ret;
+
+	ret = pg_block_saliency(w, l->rows, l->cols, hinv, sal);
+	if (ret)
+		return ret;
+	for (g = 0; g < ng; g++) {
+		m = l->rows - g * grows < grows ? l->rows - g * grows : grows;
+		for (b = 0; b < nb; b++) {
+			double s = 0;
+
+			for (r = g * grows; r < g * grows + m; r++)
+				s += sal[r * nb + b];
+			units[g * nb + b].key = s;
+			units[g * nb + b].idx = g * nb + b;
+		}
+	}
+	/* Full groups' columns, then the short group's, each ranked. */
+	qsort(units, nf, sizeof(*units), pg_unit_cmp);
+	qsort(units + nf, ns, sizeof(*units), pg_unit_cmp);
+	for (pre[0] = 0, i = 0; i < nf; i++)
+		pre[i + 1] = pre[i] + units[i].key;
+	for (ps[0] = 0, i = 0; i < ns; i++)
+		ps[i + 1] = ps[i] + units[nf + i].key;
+	z = prune_target_zeros(sparsity, l->rows * nb);
+	for (bs = 0; bs <= ns; bs++) {
+		size_t rest = z > bs * short_rows ? z - bs * short_rows : 0;
+		size_t a0 = rest / grows < nf ? rest / grows : nf;
+
+		/* The full columns just below and above what is left. */
+		for (a = a0; a <= a0 + 1 && a <= nf; a++) {
+			cnt = a * grows + bs * short_rows;
+			dist = cnt > z ? cnt - z : z - cnt;
+			cost = pre[a] + ps[bs];
+			if (dist < bdist ||
+			    (dist == bdist &&
+			     (cnt > bcnt || (cnt == bcnt && cost < bcost)))) {
+				bdist = dist;
+				bcnt = cnt;
+				bcost = cost;
+				ba = a;
+				bb = bs;
+			}
+		}
+	}
+	memset(keep, 1, l->rows * l->cols);
+	for (i = 0; i < ba + bb; i++) {
+		const struct pg_unit *u = &units[i < ba ? i : nf + i - ba];
+
+		g = u->idx / nb;
+		b = u->idx % nb;
+		m = l->rows - g * grows < grows ? l->rows - g * grows : grows;
+		for (r = g * grows; r < g * grows + m; r++)
+			memset(keep + r * l->cols + b * 4, 0,
+			       l->cols - b * 4 < 4 ? l->cols - b * 4 : 4);
+	}
+	return 0;
+}
+
+/*
  * Blocks of 4 along K: chosen by group OBS saliency on the current
- * weights, the kept weights re-solved against the unpruned layer @orig,
- * in PG_BLOCK4_STEPS rounds of rising sparsity so that each round's
+ * weights (per row, or per column of each group of o->block_rows rows),
+ * the kept weights re-solved against the unpruned layer @orig, in
+ * PG_BLOCK4_STEPS rounds of rising sparsity so that each round's
  * saliencies see the previous round's re-solved weights (a pruned block
- * is all zero, saliency 0, so it stays pruned).
+ * is all zero, saliency 0, and ranks first, so it stays pruned; with
+ * shared columns the short group's count may still change).
  */
 static int pg_block4(float *w, const float *orig, const struct pg_layer *l,
 		     const double *h, const struct prune_graph_opts *o,
 		     uint8_t *keep, struct prune_result *res)
 {
+	size_t grows = o->block_rows > 1 ? o->block_rows : 1;
+	size_t nb = (l->cols + 3) / 4, ng = (l->rows + grows - 1) / grows;
 	double *inv = malloc(l->cols * l->cols * sizeof(*inv));
+	double *sal = NULL, *pre = NULL;
+	struct pg_unit *units = NULL;
 	struct prune_opts po;
+	double sp;
 	int step, ret;
 
-	if (!inv)
-		return -ENOMEM;
+	if (grows > 1) {
+		sal = malloc(l->rows * nb * sizeof(*sal));
+		units = malloc(ng * nb * sizeof(*units));
+		pre = malloc((ng * nb + 2) * sizeof(*pre));
+	}
+	ret = -ENOMEM;
+	if (!inv || (grows > 1 && (!sal || !units || !pre)))
+		goto out;
 	memset(&po, 0, sizeof(po));
 	po.mask = keep;
 	po.solve = PRUNE_SOLVE_AUTO;
@@ -238,15 +386,23 @@ static int pg_block4(float *w, const float *orig, const struct pg_layer *l,
 	/* H does not change between rounds: one inverse. */
 	ret = prune_damped_inverse(h, l->cols, 0, o->nthreads, inv);
 	for (step = 1; !ret && step <= PG_BLOCK4_STEPS; step++) {
-		ret = prune_block_mask_inv(w, l->rows, l->cols, inv, 4,
-					   o->sparsity * step / PG_BLOCK4_STEPS,
-					   keep);
+		sp = o->sparsity * step / PG_BLOCK4_STEPS;
+		if (grows > 1)
+			ret = pg_group_mask(w, l, inv, grows, sp, sal, units,
+					    pre, keep);
+		else
+			ret = prune_block_mask_inv(w, l->rows, l->cols, inv, 4,
+						   sp, keep);
 		if (ret)
 			break;
 		/* Each re-solve starts from the unpruned weights. */
 		memcpy(w, orig, l->rows * l->cols * sizeof(*w));
 		ret = prune_reconstruct(w, l->rows, l->cols, h, &po, keep, res);
 	}
+out:
+	free(pre);
+	free(units);
+	free(sal);
 	free(inv);
 	return ret;
 }
@@ -351,6 +507,12 @@ static int pg_check(const struct vis_graph *g, size_t n,
 	    !(o->sparsity > 0 && o->sparsity < 1))
 		return vis_errorf(err, EINVAL, "sparsity %g is not in (0, 1)",
 				  o->sparsity);
+	if (o->method == PRUNE_GRAPH_BLOCK4 &&
+	    (o->block_rows > PRUNE_GRAPH_MAX_BLOCK_ROWS ||
+	     (o->block_rows & (o->block_rows - 1))))
+		return vis_errorf(err, EINVAL,
+				  "%u block rows: not a power of two up to %d",
+				  o->block_rows, PRUNE_GRAPH_MAX_BLOCK_ROWS);
 	if (o->method == PRUNE_GRAPH_NM && !(o->nm_n > 0 && o->nm_n < o->nm_m))
 		return vis_errorf(err, EINVAL, "%u:%u is not an N:M pattern",
 				  o->nm_n, o->nm_m);
@@ -379,6 +541,9 @@ int prune_graph(struct vis_graph *g, const float *calib, size_t n,
 	err->msg[0] = 0;
 	if (!g || !calib)
 		return vis_errorf(err, EINVAL, "no graph or calibration data");
+	if (o && o->block_rows > 1 && o->method != PRUNE_GRAPH_BLOCK4)
+		return vis_errorf(err, EINVAL,
+				  "shared block rows need block4 pruning");
 	if (o && o->method == PRUNE_GRAPH_CHANNEL)
 		return prune_graph_channel(g, calib, n, o, rep, err);
 	ret = pg_check(g, n, o, err);

@@ -19,7 +19,10 @@
  * consecutive K values, the unit of the BLOCK4 weight encoding, so the
  * zeros are stored as nothing and skipped by the engine: blocks chosen by
  * group OBS saliency (prune_block_mask()), the kept weights re-solved as
- * by reconstruct, in rounds of rising sparsity.
+ * by reconstruct, in rounds of rising sparsity. With @block_rows > 1 the
+ * blocks are whole columns of blocks shared by each aligned group of
+ * @block_rows output channels: the engine packs BLOCK4 weights 64 rows at
+ * a time and skips only the blocks no row of those 64 stores.
  *
  * Not pruned (reported as skipped): grouped and depthwise convolutions
  * (one small filter per channel: every weight counts, and they hold few
@@ -40,6 +43,8 @@
 
 /* Layers with a shorter input patch stay dense. */
 #define PRUNE_GRAPH_MIN_K 16
+/* Largest @block_rows: the engine's quad of 64 output channels. */
+#define PRUNE_GRAPH_MAX_BLOCK_ROWS 64
 
 enum prune_graph_method {
 	PRUNE_GRAPH_MAGNITUDE, /* per-layer magnitude mask, then bias fix */
@@ -56,6 +61,17 @@ enum prune_graph_method {
  *	PRUNE_GRAPH_CHANNEL the fraction of each layer's output channels
  * @nm_n: N:M: keep @nm_n of every @nm_m consecutive weights along K
  * @nm_m: likewise
+ * @block_rows: PRUNE_GRAPH_BLOCK4 only (else 0 or 1): 1 (or 0) chooses
+ *	each row's blocks on their own; a power of two up to
+ *	PRUNE_GRAPH_MAX_BLOCK_ROWS prunes the same blocks in every row of
+ *	each aligned group of that many output channels (rows 0 to
+ *	@block_rows - 1, ...; the last group may be short). A group's
+ *	column of blocks is scored by its rows' saliencies summed; the
+ *	layer prunes the count of full-group and short-group columns whose
+ *	zero blocks are nearest @sparsity of its blocks (within half a
+ *	group of rows; the larger count when two are as near), the least
+ *	salient of each kind, with the least summed saliency of the counts
+ *	as near.
  * @nthreads: interpreter and solver threads (0: one per CPU)
  * @progress: when set, called after each CONV/FC layer with ("pruning",
  *	layers done, layers); the library never prints, the caller may
@@ -67,13 +83,14 @@ struct prune_graph_opts {
 	double sparsity;
 	unsigned int nm_n;
 	unsigned int nm_m;
+	unsigned int block_rows;
 	unsigned int nthreads;
 	void (*progress)(void *ctx, const char *step, size_t done,
 			 size_t total);
 	void *progress_ctx;
 };
 
-/* Defaults: reconstruct, 50%, 2:4 for N:M. */
+/* Defaults: reconstruct, 50%, 2:4 for N:M, blocks per row. */
 void prune_graph_opts_init(struct prune_graph_opts *o);
 
 /**
@@ -121,8 +138,10 @@ struct prune_graph_report {
  * element count of floats each, preprocessed as for vis_quantize()).
  * @rep (may be NULL) is filled and freed with prune_graph_report_free().
  * Returns 0 or -errno with a message naming the layer in @err: -EINVAL
- * for bad options, no calibration data or a graph that is not one input
- * of floats; -EDOM when a layer's system stays singular.
+ * for bad options (@block_rows not a power of two up to
+ * PRUNE_GRAPH_MAX_BLOCK_ROWS, or above 1 with a method other than
+ * PRUNE_GRAPH_BLOCK4), no calibration data or a graph that is not one
+ * input of floats; -EDOM when a layer's system stays singular.
  * PRUNE_GRAPH_CHANNEL goes to prune_graph_channel() (prune_channel.h):
  * the graph is rewritten, and -ENOENT means no layer could lose channels.
  */

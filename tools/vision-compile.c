@@ -101,6 +101,10 @@ static void usage(FILE *f, const char *prog)
 		"                             or block4: whole blocks of 4 along K, which\n"
 		"                             the BLOCK4 encoding then skips, or channel:\n"
 		"                             that fraction of whole filters removed\n"
+		"      --block-rows N         block4: prune the same blocks in every row\n"
+		"                             of each aligned group of N output channels,\n"
+		"                             a power of two up to 64 (default 1: each row\n"
+		"                             its own; 64: the blocks the engine skips)\n"
 		"      --weights-encoding E   auto|dense|block4: how conv/FC weights are\n"
 		"                             stored (default auto: BLOCK4 when at least\n"
 		"                             half their blocks of 4 are zero)\n"
@@ -169,6 +173,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "report", required_argument, NULL, 'r' },
 		{ "prune", required_argument, NULL, 'P' },
 		{ "prune-method", required_argument, NULL, 'X' },
+		{ "block-rows", required_argument, NULL, 'R' },
 		{ "accuracy-budget", required_argument, NULL, 'B' },
 		{ "eval", required_argument, NULL, 'E' },
 		{ "eval-labels", required_argument, NULL, 'L' },
@@ -180,7 +185,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool has_method = false;
+	bool has_method = false, has_block_rows = false;
+	unsigned long ul;
 	struct stat st;
 	char *end;
 	int c;
@@ -284,6 +290,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 			}
 			has_method = true;
 			break;
+		case 'R':
+			errno = 0;
+			ul = strtoul(optarg, &end, 10);
+			if (*end || errno || end == optarg ||
+			    optarg[0] == '-' || !ul ||
+			    ul > PRUNE_GRAPH_MAX_BLOCK_ROWS ||
+			    (ul & (ul - 1))) {
+				fprintf(stderr,
+					"vision-compile: --block-rows: '%s' is not a power of two from 1 to %d\n",
+					optarg, PRUNE_GRAPH_MAX_BLOCK_ROWS);
+				return EXIT_USAGE;
+			}
+			a->prune.block_rows = (unsigned int)ul;
+			has_block_rows = true;
+			break;
 		case 'B':
 			errno = 0;
 			a->budget = strtod(optarg, &end);
@@ -385,6 +406,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (a->budget >= 0 && a->prune.method == PRUNE_GRAPH_BLOCK4) {
 		fprintf(stderr,
 			"vision-compile: --accuracy-budget does not search block4 pruning; use --prune with it\n");
+		return EXIT_USAGE;
+	}
+	if (has_block_rows && a->prune.method != PRUNE_GRAPH_BLOCK4) {
+		fprintf(stderr,
+			"vision-compile: --block-rows needs --prune-method block4\n");
 		return EXIT_USAGE;
 	}
 	if (a->budget >= 0 && !a->eval) {
@@ -508,16 +534,22 @@ static void print_weights(FILE *f, const struct vis_qmodel *qm)
 static void print_prune(FILE *f, const struct prune_graph_report *pr, int json,
 			const struct args *a)
 {
+	char rows[48] = "";
 	size_t i;
 
+	if (a->prune.block_rows > 1)
+		snprintf(rows, sizeof(rows), ", blocks shared by %u rows",
+			 a->prune.block_rows);
 	if (json) {
 		fprintf(f,
 			"  \"pruning\": {\"method\": \"%s\", \"sparsity\": %.4f"
+			", \"block_rows\": %u"
 			", \"weights\": %" PRIu64 ", \"zeros\": %" PRIu64
 			", \"layers\": [\n",
 			prune_methods[a->prune.method],
 			a->prune.method == PRUNE_GRAPH_NM ? 0.5 :
 							    a->prune.sparsity,
+			a->prune.block_rows ? a->prune.block_rows : 1,
 			pr->weights, pr->zeros);
 		for (i = 0; i < pr->nlayers; i++) {
 			const struct prune_graph_layer *l = &pr->layers[i];
@@ -545,10 +577,10 @@ static void print_prune(FILE *f, const struct prune_graph_report *pr, int json,
 			l->skipped ? " (kept dense)" : "");
 	}
 	fprintf(f,
-		"pruning (%s): %" PRIu64 " conv/FC weights (%" PRIu64
+		"pruning (%s%s): %" PRIu64 " conv/FC weights (%" PRIu64
 		" float32 bytes) -> %" PRIu64 " non-zero (%" PRIu64
 		" bytes of values), %.1f%% sparse\n",
-		prune_methods[a->prune.method], pr->weights,
+		prune_methods[a->prune.method], rows, pr->weights,
 		pr->weights * (uint64_t)sizeof(float), pr->weights - pr->zeros,
 		(pr->weights - pr->zeros) * (uint64_t)sizeof(float),
 		pr->weights ? 100.0 * (double)pr->zeros / (double)pr->weights :

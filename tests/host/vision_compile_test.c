@@ -9,7 +9,13 @@
  * stage on the raw pixels, which must agree exactly); the exit status of
  * every bad --eval (usage, unreadable, empty, wrong size, labels outside
  * the model's classes); the progress bar on a terminal (drawn, at most
- * five times a second, erased at the end) and never off one or with -q.
+ * five times a second, erased at the end) and never off one or with -q;
+ * --block-rows: every bad value and a method other than block4 are usage
+ * errors, and at 64 the report's pruned float top-1 is this test's own
+ * pruning's, the written layers are BLOCK4 with every aligned 64-row
+ * group storing at most half the block columns, and every operator's
+ * output equals that of the same model written dense, byte for byte,
+ * with and without the engine's prepared weights.
  *
  * The tool is build/bin/vision-compile next to this test's directory (or
  * $VISION_COMPILE_BIN); the model and data paths are those of the other
@@ -28,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine_test_util.h"
 #include "file_test_util.h"
 #include "fmnist_eval.h"
 #include "prune_graph.h"
@@ -243,6 +250,242 @@ TEST(eval_pruned)
 	free(calib);
 	eval_free(json, g, &e, &r);
 	unlink(vnm);
+	unlink(rep);
+}
+
+/* ---- --block-rows ---------------------------------------------------------- */
+
+TEST(block_rows_usage)
+{
+	static const struct {
+		const char *method, *rows, *msg;
+	} cases[] = {
+		{ "block4", "0", "not a power of two from 1 to 64" },
+		{ "block4", "3", "not a power of two from 1 to 64" },
+		{ "block4", "65", "not a power of two from 1 to 64" },
+		{ "block4", "128", "not a power of two from 1 to 64" },
+		{ "block4", "x", "not a power of two from 1 to 64" },
+		{ "block4", "-64", "not a power of two from 1 to 64" },
+		{ "block4", "", "not a power of two from 1 to 64" },
+		{ "block4", "16x", "not a power of two from 1 to 64" },
+		{ NULL, "64", "--block-rows needs --prune-method block4" },
+		{ "magnitude", "64",
+		  "--block-rows needs --prune-method block4" },
+		{ "reconstruct", "1",
+		  "--block-rows needs --prune-method block4" },
+		{ "channel", "4", "--block-rows needs --prune-method block4" },
+	};
+	char vnm[] = "/tmp/vision_compile_test.vnm.XXXXXX";
+
+	close(mkstemp(vnm));
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[16] = {
+			FMNIST_CNN_ONNX, "-o",	       vnm,  "--calib", CALIB,
+			"--calib-count", "20",	       "-q", "--prune", "0.5",
+			"--block-rows",	 cases[i].rows
+		};
+		int n = 12;
+		struct result r;
+
+		if (cases[i].method) {
+			args[n++] = "--prune-method";
+			args[n++] = cases[i].method;
+		}
+		args[n] = NULL;
+		unlink(vnm);
+		ASSERT_EQ(0, run_tool(&r, tool(), args));
+		EXPECT_EQ(2, r.status)
+		TH_LOG("case %u: stderr: %s", i, r.err);
+		EXPECT_NE(NULL, strstr(r.err, cases[i].msg))
+		TH_LOG("case %u: no '%s' in: %s", i, cases[i].msg, r.err);
+		EXPECT_NE(0, access(vnm, F_OK)) TH_LOG("case %u", i);
+		result_free(&r);
+	}
+	unlink(vnm);
+}
+
+/* Whether every operator of @a and @b wrote the same bytes. */
+static bool outputs_equal(const struct q8_runner *a, const struct q8_runner *b)
+{
+	for (uint32_t i = 0; i < a->m.num_ops; i++) {
+		const struct vision_model_tensor *ta =
+			&a->m.tensors[a->m.ops[i].output];
+		const struct vision_model_tensor *tb =
+			&b->m.tensors[b->m.ops[i].output];
+
+		if (ta->size != tb->size ||
+		    memcmp(a->arena + ta->offset, b->arena + tb->offset,
+			   ta->size))
+			return false;
+	}
+	return true;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/*
+ * BLOCK4 weight tensors of @m, each checked: per aligned group of @grows
+ * rows, the distinct block columns its rows store (row pointers, then the
+ * columns: uapi/drm/vision_model.h) are at most half the row's blocks.
+ */
+static unsigned int check_quads(struct __test_metadata *_metadata,
+				const struct vis_model *m, size_t grows)
+{
+	unsigned int nb4 = 0;
+
+	for (uint32_t t = 0; t < m->num_tensors; t++) {
+		const struct vision_model_tensor *w = &m->tensors[t];
+		const uint8_t *enc = m->consts + w->offset, *col;
+		size_t rows = w->shape[0], k, kb, g0, r, j, used;
+		uint8_t *seen;
+
+		if (w->encoding != VISION_MODEL_ENC_BLOCK4)
+			continue;
+		nb4++;
+		k = (size_t)w->shape[1] * w->shape[2] * w->shape[3];
+		kb = (k + 3) / 4;
+		col = enc + (rows + 1) * 4;
+		seen = malloc(kb);
+		ASSERT_NE(NULL, seen);
+		for (g0 = 0; g0 < rows; g0 += grows) {
+			memset(seen, 0, kb);
+			for (r = g0; r < g0 + grows && r < rows; r++)
+				for (j = le32(enc + r * 4);
+				     j < le32(enc + (r + 1) * 4); j++) {
+					ASSERT_LT(le32(col + j * 4), kb);
+					seen[le32(col + j * 4)] = 1;
+				}
+			for (used = 0, j = 0; j < kb; j++)
+				used += seen[j];
+			EXPECT_LE(2 * used, kb)
+			TH_LOG("tensor %u rows %zu+: %zu of %zu block columns",
+			       t, g0, used, kb);
+		}
+		free(seen);
+	}
+	return nb4;
+}
+
+/*
+ * --block-rows 64 at 50%: the pruned float top-1 is this test's pruning's
+ * (prune_graph() with the same options on the same images), the int8
+ * top-1 the written model's on the engine; the model holds the shared
+ * pattern in BLOCK4 and runs byte for byte as its dense twin.
+ */
+FIXTURE(slow){};
+FIXTURE_SETUP(slow)
+{
+}
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+/* Two compilations and a pruning: past the harness's 30 s when loaded. */
+TEST_F_TIMEOUT(slow, block_rows_64, 120)
+{
+	char vnm[] = "/tmp/vision_compile_test.vnm.XXXXXX";
+	char dense[] = "/tmp/vision_compile_test.vnm.XXXXXX";
+	char rep[] = "/tmp/vision_compile_test.json.XXXXXX";
+	struct vis_error err = { { 0 } };
+	struct vis_qmodel qb = { 0 }, qd = { 0 };
+	struct q8_runner rb, rd;
+	struct vis_image img = { 0 };
+	struct prune_graph_opts po;
+	struct result r, r2;
+	struct evalset e;
+	struct vis_graph *g;
+	uint8_t *prepared = NULL, pix[784];
+	uint64_t st = 7;
+	size_t ncalib, i, j, same = 0, trials = 0;
+	float *calib;
+	char *json;
+	double pt, qt;
+
+	close(mkstemp(vnm));
+	close(mkstemp(dense));
+	close(mkstemp(rep));
+	RUN(&r, FMNIST_CNN_ONNX, "-o", vnm, "--calib", CALIB, "--calib-count",
+	    N_CALIB, "--prune", "0.5", "--prune-method", "block4",
+	    "--block-rows", "64", "--eval", IMAGES, "--eval-labels", LABELS,
+	    "--eval-count", N_EVAL_S, "-r", rep, "-q");
+	json = eval_report(_metadata, &r, rep);
+	EXPECT_NE(NULL, strstr(json, "\"method\": \"block4\""));
+	EXPECT_NE(NULL, strstr(json, "\"block_rows\": 64")) TH_LOG("%s", json);
+	RUN(&r2, FMNIST_CNN_ONNX, "-o", dense, "--calib", CALIB,
+	    "--calib-count", N_CALIB, "--prune", "0.5", "--prune-method",
+	    "block4", "--block-rows", "64", "--weights-encoding", "dense",
+	    "-q");
+	ASSERT_EQ(0, r2.status) TH_LOG("stderr: %s", r2.err);
+
+	ASSERT_EQ(0, evalset_load(&e));
+	g = float_model(_metadata);
+	calib = fmnist_calib_set(100, &ncalib, &err);
+	ASSERT_NE(NULL, calib) TH_LOG("%s", err.msg);
+	prune_graph_opts_init(&po);
+	po.method = PRUNE_GRAPH_BLOCK4;
+	po.sparsity = 0.5;
+	po.block_rows = 64;
+	ASSERT_EQ(0, prune_graph(g, calib, ncalib, &po, NULL, &err))
+	TH_LOG("%s", err.msg);
+	pt = fmnist_top1(g, NULL, e.ds, e.x, e.labels, N_EVAL);
+	qt = vnm_top1(vnm, &e, N_EVAL);
+	TH_LOG("top-1 on %d images: pruned float %.2f%%, int8 %.2f%% (float %.2f%%)",
+	       N_EVAL, pt, qt, eval_num(json, "float_top1"));
+	ASSERT_GT(qt, 50);
+	expect_top1(_metadata, json, "pruned_top1", pt);
+	expect_top1(_metadata, json, "int8_top1", qt);
+
+	qb.blob = read_all(vnm, &qb.size);
+	qd.blob = read_all(dense, &qd.size);
+	ASSERT_NE(NULL, qb.blob);
+	ASSERT_NE(NULL, qd.blob);
+	ASSERT_EQ(0, q8_runner_init(&rb, &qb));
+	ASSERT_EQ(0, q8_runner_init(&rd, &qd));
+	ASSERT_EQ(rb.m.num_ops, rd.m.num_ops);
+	/* conv2, conv3 and the FC; the first conv (K = 9) is not pruned. */
+	EXPECT_EQ(3, check_quads(_metadata, &rb.m, 64));
+	EXPECT_EQ(0, check_quads(_metadata, &rd.m, 64));
+	if (rb.m.prepared_size) {
+		prepared =
+			aligned_alloc(64, (rb.m.prepared_size + 63) / 64 * 64);
+		ASSERT_NE(NULL, prepared);
+		vis_model_prepare(&rb.m, prepared);
+	}
+	/* Random frames, then test images; unprepared, then prepared. */
+	for (i = 0; i < 2 * (SANITIZED ? 20 : 100); i++, trials++) {
+		const uint8_t *p = pix;
+
+		rb.m.prepared = i % 2 ? prepared : NULL;
+		if (i < (SANITIZED ? 20 : 100)) {
+			for (j = 0; j < sizeof(pix); j++)
+				pix[j] = (uint8_t)(xorshift_unit(&st) * 127.99 +
+						   128);
+		} else {
+			ASSERT_EQ(0, vis_dataset_read(e.ds, i, &img, NULL));
+			p = img.pixels;
+		}
+		ASSERT_EQ(0, q8_runner_frame(&rb, p, 28, 28, 1));
+		ASSERT_EQ(0, q8_runner_frame(&rd, p, 28, 28, 1));
+		same += outputs_equal(&rb, &rd);
+	}
+	EXPECT_EQ(trials, same);
+	rb.m.prepared = NULL;
+
+	vis_image_release(&img);
+	free(prepared);
+	q8_runner_fini(&rb);
+	q8_runner_fini(&rd);
+	free(qb.blob);
+	free(qd.blob);
+	free(calib);
+	eval_free(json, g, &e, &r);
+	result_free(&r2);
+	unlink(vnm);
+	unlink(dense);
 	unlink(rep);
 }
 
