@@ -240,30 +240,6 @@ static void vis_gemm_s8_kidx_portable(const u8 *a, u32 np, size_t lda,
 	}
 }
 
-/*
- * In 8-byte words, the last one overlapping: biasing a patch costs little
- * more than copying it.
- */
-void vis_copy_flip_ref(s8 *dst, const s8 *src, size_t n, u8 flip)
-{
-	u64 f = 0x0101010101010101ULL * flip, v;
-	size_t i;
-
-	if (n < 8) {
-		for (i = 0; i < n; i++)
-			dst[i] = (s8)(src[i] ^ flip);
-		return;
-	}
-	for (i = 0; i + 8 < n; i += 8) {
-		memcpy(&v, src + i, 8);
-		v ^= f;
-		memcpy(dst + i, &v, 8);
-	}
-	memcpy(&v, src + n - 8, 8);
-	v ^= f;
-	memcpy(dst + n - 8, &v, 8);
-}
-
 void vis_max_pool_ref(const s8 *in, u32 ny, u32 nx, size_t ystride, u32 c,
 		      s32 lo, s32 hi, s8 *out)
 {

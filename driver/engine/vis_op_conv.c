@@ -369,15 +369,13 @@ struct vis_conv_run {
 	s32 in_zp, out_zp;
 };
 
-/*
- * The patch of output pixel (oy, ox), zero-padded to Kpad, each byte XOR
- * @flip.
- */
-static void vis_conv_gather(const struct vis_conv_run *c, s8 *dst,
-			    const s8 *img, u32 oy, u32 ox, u32 ci0, u8 flip)
+/* The geometry patches of @c are gathered with, each byte XOR @flip. */
+static void vis_conv_im2col(const struct vis_conv_run *c, u8 flip,
+			    struct vis_im2col *im)
 {
 	const struct vis_conv_geom *g = c->g;
-	const struct vis_im2col im = {
+
+	*im = (struct vis_im2col){
 		.p = c->p,
 		.h = g->h,
 		.w = g->w,
@@ -388,8 +386,19 @@ static void vis_conv_gather(const struct vis_conv_run *c, s8 *dst,
 		.flip = flip,
 		.copy_flip = c->x->k->copy_flip ?: vis_copy_flip_ref,
 	};
+}
 
-	vis_im2col_patch(&im, dst, img, oy, ox, ci0, (s8)c->in_zp, g->kpad);
+/*
+ * The patch of output pixel (oy, ox), zero-padded to Kpad, each byte XOR
+ * @flip.
+ */
+static void vis_conv_gather(const struct vis_conv_run *c, s8 *dst,
+			    const s8 *img, u32 oy, u32 ox, u32 ci0, u8 flip)
+{
+	struct vis_im2col im;
+
+	vis_conv_im2col(c, flip, &im);
+	vis_im2col_patch(&im, dst, img, oy, ox, ci0, (s8)c->in_zp, c->g->kpad);
 }
 
 /*
@@ -750,19 +759,10 @@ static void vis_conv_gather_px(const struct vis_conv_run *c, u64 q, u32 np,
 			       u32 grp)
 {
 	const struct vis_conv_geom *g = c->g;
-	const struct vis_im2col im = {
-		.p = c->p,
-		.h = g->h,
-		.w = g->w,
-		.cin = g->cin,
-		.kh = g->kh,
-		.kw = g->kw,
-		.cgi = g->cgi,
-		.flip = 0x80,
-		.copy_flip = c->x->k->copy_flip ?: vis_copy_flip_ref,
-	};
 	u32 u = (u32)(q / g->ow), ox = (u32)(q % g->ow), i, n;
+	struct vis_im2col im;
 
+	vis_conv_im2col(c, 0x80, &im);
 	/* Row by row: the pixels numbered from @q may span several. */
 	for (i = 0; i < np; i += n, u++, ox = 0) {
 		const s8 *img =

@@ -14,14 +14,45 @@
 #include "vis_op_im2col.h"
 
 /*
+ * @n >= 8 bytes XOR the byte @flip repeated in @f, as 8-byte words, the
+ * last one overlapping: biasing a patch costs little more than copying.
+ */
+static __always_inline void vis_copy_flip_words(s8 *dst, const s8 *src,
+						size_t n, u64 f)
+{
+	size_t i;
+	u64 v;
+
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&v, src + i, 8);
+		v ^= f;
+		memcpy(dst + i, &v, 8);
+	}
+	memcpy(&v, src + n - 8, 8);
+	v ^= f;
+	memcpy(dst + n - 8, &v, 8);
+}
+
+void vis_copy_flip_ref(s8 *dst, const s8 *src, size_t n, u8 flip)
+{
+	size_t i;
+
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			dst[i] = (s8)(src[i] ^ flip);
+		return;
+	}
+	vis_copy_flip_words(dst, src, n, 0x0101010101010101ULL * flip);
+}
+
+/*
  * Copy @n bytes, each XOR @g->flip: short runs (the rows of a stem's patch
- * are a few dozen bytes) as 8-byte words, the last one overlapping, in
- * line; long ones with the library's memcpy() or the table's copy_flip().
+ * are a few dozen bytes) in line, long ones with the library's memcpy() or
+ * the table's copy_flip().
  */
 static __always_inline void vis_im2col_copy(const struct vis_im2col *g, s8 *dst,
 					    const s8 *src, size_t n)
 {
-	u64 f = 0x0101010101010101ULL * g->flip, v;
 	size_t i;
 
 	if (n > 64) {
@@ -36,14 +67,7 @@ static __always_inline void vis_im2col_copy(const struct vis_im2col *g, s8 *dst,
 			dst[i] = (s8)(src[i] ^ g->flip);
 		return;
 	}
-	for (i = 0; i + 8 < n; i += 8) {
-		memcpy(&v, src + i, 8);
-		v ^= f;
-		memcpy(dst + i, &v, 8);
-	}
-	memcpy(&v, src + n - 8, 8);
-	v ^= f;
-	memcpy(dst + n - 8, &v, 8);
+	vis_copy_flip_words(dst, src, n, 0x0101010101010101ULL * g->flip);
 }
 
 /**

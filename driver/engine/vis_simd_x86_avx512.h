@@ -68,4 +68,52 @@ static __always_inline void vis_avx512_transpose16(__m512i v[16])
 		v[i] = t[i];
 }
 
+/*
+ * floor((a * b + 2^30) / 2^31) per lane (SaturatingRoundingDoublingHighMul
+ * for b != S32_MIN), with @bodd = @b >> 32 per 64-bit lane precomputed:
+ * the products of the even and the odd lanes in 64 bits, bits 31..62 of
+ * each sum (the result, which fits in 32 bits) blended back.
+ */
+static __always_inline __m512i vis_avx512_srdhm2(__m512i a, __m512i b,
+						 __m512i bodd)
+{
+	const __m512i nudge = _mm512_set1_epi64(1ll << 30);
+	__m512i aodd = _mm512_srli_epi64(a, 32);
+	__m512i even = _mm512_add_epi64(_mm512_mul_epi32(a, b), nudge);
+	__m512i odd = _mm512_add_epi64(_mm512_mul_epi32(aodd, bodd), nudge);
+
+	return _mm512_mask_blend_epi32(0xaaaa, _mm512_srli_epi64(even, 31),
+				       _mm512_slli_epi64(odd, 1));
+}
+
+/* vis_avx512_srdhm2() with the odd lanes' multipliers taken here. */
+static __always_inline __m512i vis_avx512_srdhm(__m512i a, __m512i b)
+{
+	return vis_avx512_srdhm2(a, b, _mm512_srli_epi64(b, 32));
+}
+
+/*
+ * RoundingDivideByPOT by per-lane exponents @e in [0, 31], with @mask =
+ * 2^e - 1 and @half = mask >> 1 precomputed.
+ */
+static __always_inline __m512i vis_avx512_rdbpot2(__m512i x, __m512i e,
+						  __m512i mask, __m512i half)
+{
+	__m512i rem = _mm512_and_si512(x, mask);
+	__m512i thr = _mm512_sub_epi32(half, _mm512_srai_epi32(x, 31));
+	__m512i q = _mm512_srav_epi32(x, e);
+
+	return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q,
+				     _mm512_set1_epi32(1));
+}
+
+/* vis_avx512_rdbpot2() with the mask and half taken here. */
+static __always_inline __m512i vis_avx512_rdbpot(__m512i x, __m512i e)
+{
+	const __m512i one = _mm512_set1_epi32(1);
+	__m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, e), one);
+
+	return vis_avx512_rdbpot2(x, e, mask, _mm512_srli_epi32(mask, 1));
+}
+
 #endif /* __VIS_SIMD_X86_AVX512_H__ */

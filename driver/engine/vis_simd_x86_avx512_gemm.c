@@ -22,35 +22,7 @@
 #define _MM_MALLOC_H_INCLUDED
 #include <immintrin.h>
 
-/* floor((a * b + 2^30) / 2^31) per lane, low 32 bits. */
-static __always_inline __m512i vis_avx512_srdhm(__m512i a, __m512i b)
-{
-	const __m512i nudge = _mm512_set1_epi64(1ll << 30);
-	__m512i even, odd;
-
-	even = _mm512_add_epi64(_mm512_mul_epi32(a, b), nudge);
-	odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32),
-						_mm512_srli_epi64(b, 32)),
-			       nudge);
-	even = _mm512_srli_epi64(even, 31);
-	odd = _mm512_slli_epi64(odd, 1);
-	return _mm512_mask_blend_epi32(0xaaaa, even, odd);
-}
-
-/* vis_avx512_srdhm() with @b_odd = @b >> 32 (per qword) prepared. */
-static __always_inline __m512i vis_avx512_srdhm2(__m512i a, __m512i b,
-						 __m512i b_odd)
-{
-	const __m512i nudge = _mm512_set1_epi64(1ll << 30);
-	__m512i even, odd;
-
-	even = _mm512_add_epi64(_mm512_mul_epi32(a, b), nudge);
-	odd = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), b_odd);
-	odd = _mm512_add_epi64(odd, nudge);
-	even = _mm512_srli_epi64(even, 31);
-	odd = _mm512_slli_epi64(odd, 1);
-	return _mm512_mask_blend_epi32(0xaaaa, even, odd);
-}
+#include "vis_simd_x86_avx512.h"
 
 /* The low dwords of the qwords of @lo, then of @hi. */
 static __always_inline __m512i vis_avx512_lo32(__m512i lo, __m512i hi)

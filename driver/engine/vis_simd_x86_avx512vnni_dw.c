@@ -35,34 +35,7 @@
 #define _MM_MALLOC_H_INCLUDED
 #include <immintrin.h>
 
-/* floor((a * b + 2^30) / 2^31) per lane, exact for b != S32_MIN. */
-static __always_inline __m512i vis_vnni_srdhm(__m512i a, __m512i b,
-					      __m512i bodd)
-{
-	const __m512i nudge = _mm512_set1_epi64(1ll << 30);
-	__m512i aodd = _mm512_srli_epi64(a, 32);
-	__m512i even = _mm512_add_epi64(_mm512_mul_epi32(a, b), nudge);
-	__m512i odd = _mm512_add_epi64(_mm512_mul_epi32(aodd, bodd), nudge);
-
-	/* Bits 31..62 of each sum: the result, which fits in 32 bits. */
-	return _mm512_mask_blend_epi32(0xaaaa, _mm512_srli_epi64(even, 31),
-				       _mm512_slli_epi64(odd, 1));
-}
-
-/*
- * RoundingDivideByPOT by per-lane exponents @e in [0, 31], with @mask =
- * 2^e - 1 and @half = mask >> 1 precomputed.
- */
-static __always_inline __m512i vis_vnni_rdbpot(__m512i x, __m512i e,
-					       __m512i mask, __m512i half)
-{
-	__m512i rem = _mm512_and_si512(x, mask);
-	__m512i thr = _mm512_sub_epi32(half, _mm512_srai_epi32(x, 31));
-	__m512i q = _mm512_srav_epi32(x, e);
-
-	return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q,
-				     _mm512_set1_epi32(1));
-}
+#include "vis_simd_x86_avx512.h"
 
 /*
  * The int32 values [0, 16 * @lp) at @p (those of @km, one bit per value),
@@ -266,9 +239,9 @@ static __always_inline void vis_vnni_dw_px(const struct vis_dw_args *a,
 
 		if (lsh)
 			v = _mm512_sllv_epi32(v, ch->left[k]);
-		v = vis_vnni_srdhm(v, ch->mult[k], ch->modd[k]);
-		acc[k] = vis_vnni_rdbpot(v, ch->right[k], ch->rmask[k],
-					 ch->rhalf[k]);
+		v = vis_avx512_srdhm2(v, ch->mult[k], ch->modd[k]);
+		acc[k] = vis_avx512_rdbpot2(v, ch->right[k], ch->rmask[k],
+					    ch->rhalf[k]);
 	}
 	r01 = _mm512_packs_epi32(acc[0], acc[1]);
 	r23 = _mm512_packs_epi32(acc[2], acc[3]);
