@@ -52,18 +52,6 @@
 #define VIS_SPARSE_FC_PIX 4
 #define VIS_SPARSE_SALIGN 64
 
-/* Requantize one accumulator (bias included) to the output. */
-static __always_inline s8 vis_sparse_out(s32 acc,
-					 const struct vision_model_requant *rq,
-					 s32 zp, s32 lo, s32 hi)
-{
-	s32 v = vis_mbqm(acc, rq->multiplier, rq->shift);
-
-	/* Any |v| > 256 saturates anyway; clamping first avoids overflow. */
-	v = clamp_t(s32, v, -256, 256);
-	return vis_sat8(v + zp, lo, hi);
-}
-
 /* The BLOCK4 tables of weight tensor @id with @rows rows. */
 struct vis_sparse_w {
 	const u32 *row_ptr;
@@ -485,7 +473,7 @@ static void vis_sparse_fc_tiles(const struct vis_exec *x,
 	s8 *patch = (s8 *)(x->scratch + s->patch);
 	s8 *tile = (s8 *)(x->scratch + s->tile);
 	const s8 *src[VIS_BLOCK4_TILE32];
-	u32 n0, np, p, c0, nr, r;
+	u32 n0, np, p, c0, nr;
 
 	for (n0 = 0; n0 < g->n; n0 += np) {
 		np = min_t(u32, VIS_BLOCK4_TILE32, g->n - n0);
@@ -507,15 +495,10 @@ static void vis_sparse_fc_tiles(const struct vis_exec *x,
 					  c0, nr, pos, acc, tmp);
 			for (p = 0; p < np; p++) {
 				s8 *o = out + (size_t)(n0 + p) * g->cout + c0;
-				const s32 *ap = acc + p * nr;
-				const s32 *b = bias + c0;
 
-				for (r = 0; r < nr; r++)
-					o[r] = vis_sparse_out(ap[r] + b[r],
-							      rq + c0 + r,
-							      out_zp,
-							      prm->act_min,
-							      prm->act_max);
+				x->k->requant_s8(acc + p * nr, bias + c0,
+						 rq + c0, nr, out_zp,
+						 prm->act_min, prm->act_max, o);
 			}
 		}
 	}
@@ -568,10 +551,8 @@ void vis_sparse_fc_run(const struct vis_exec *x,
 			const s8 *a;
 
 			np = min_t(u32, VIS_SPARSE_FC_PIX, g.n - n0);
-			if (g.k == g.kpad && !fused) {
-				a = in + (size_t)n0 * g.k;
-			} else {
-				a = in + (size_t)n0 * g.k;
+			a = in + (size_t)n0 * g.k;
+			if (g.k != g.kpad || fused) {
 				for (p = 0; p < np; p++)
 					vis_sparse_fc_row(&g,
 							  patch + p * g.kpad,
@@ -591,14 +572,10 @@ void vis_sparse_fc_run(const struct vis_exec *x,
 			}
 			for (p = 0; p < np; p++) {
 				s8 *o = out + (size_t)(n0 + p) * g.cout + co0;
-				const s32 *ap = acc + p * nr;
 
-				for (r = 0; r < nr; r++)
-					o[r] = vis_sparse_out(ap[r] + fbias[r],
-							      &rq[co0 + r],
-							      out_zp,
-							      prm->act_min,
-							      prm->act_max);
+				x->k->requant_s8(acc + p * nr, fbias, rq + co0,
+						 nr, out_zp, prm->act_min,
+						 prm->act_max, o);
 			}
 		}
 	}
